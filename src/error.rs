@@ -1,0 +1,87 @@
+//! The library's error type.
+//!
+//! Every variant renders as one line that names the file (and line, where
+//! there is one) so that a user running over thousands of articles can find
+//! the culprit without a backtrace.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Input that is present but unusable (bad encoding, bad JSON, a
+    /// record without text, ...). `line` is 1-based where it applies.
+    #[error("{}: {message}", location(path, *line))]
+    Input {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+
+    /// The encoder could not be found, downloaded or loaded.
+    #[error("model: {0}")]
+    Model(String),
+
+    /// A model file exists but is not what the loader expects.
+    #[error("{path}: {message}")]
+    ModelFile { path: PathBuf, message: String },
+
+    /// A tokenizer failure.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+
+    /// A tensor operation failed inside candle.
+    #[error("encoder: {0}")]
+    Candle(#[from] candle_core::Error),
+
+    /// Writing output failed (a closed pipe is reported as this too).
+    #[error("output: {0}")]
+    Output(#[source] std::io::Error),
+
+    /// Invalid arguments that clap cannot check on its own.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn location(path: &std::path::Path, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An input error at `path`, optionally at a 1-based `line`.
+    pub fn input(path: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
+        Error::Input {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// True when the error is a closed output pipe (`stance ... | head`),
+    /// which the binary treats as a quiet, successful exit.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
