@@ -4,8 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use stance::classify::zero_shot::{PrototypeFile, ZeroShot};
-use stance::classify::Task;
+use stance::classify::zero_shot::PrototypeFile;
 use stance::encoder::{self, Encoder, ResolveOptions};
 use stance::input::{Documents, InputFormat, InputOptions};
 use stance::output::{self, Format, RecordWriter};
@@ -58,6 +57,14 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
     },
+    /// Score every method against hand labels (or the NYT ratings).
+    #[command(args_conflicts_with_subcommands = true)]
+    Eval {
+        #[command(subcommand)]
+        action: Option<EvalAction>,
+        #[command(flatten)]
+        args: EvalArgs,
+    },
     /// Obtain or describe the encoder.
     Model {
         #[command(subcommand)]
@@ -74,6 +81,61 @@ enum ModelAction {
         #[arg(long, value_enum, default_value = "table")]
         format: InfoFormat,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalAction {
+    /// Cohen's kappa per field between two label files.
+    Agreement {
+        first: PathBuf,
+        second: PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// Paragraph label files (JSONL, as the labelling guide defines).
+    #[arg(long = "labels", required_unless_present = "dataset")]
+    labels: Vec<PathBuf>,
+    /// Article outlook labels [default: <labels stem>-outlook.jsonl beside
+    /// the first label file, if present].
+    #[arg(long)]
+    outlook: Option<PathBuf>,
+    /// Where labelled articles are looked up.
+    #[arg(long, default_value = "seeds")]
+    articles: PathBuf,
+    /// A built-in dataset instead of label files: `nyt` is the sentiment
+    /// test split of the NYT editorial snippets.
+    #[arg(long, value_enum)]
+    dataset: Option<Dataset>,
+    /// The NYT data file [default: $STANCE_NYT, else
+    /// ../shared/data/nyt-editorial-snippets.tsv].
+    #[arg(long)]
+    nyt: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: ReportFormat,
+    /// Also write a self-contained HTML report with charts.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Label prototypes for the zero-shot classifier.
+    #[arg(long)]
+    prototypes: Option<PathBuf>,
+    /// Paragraph windows per forward pass.
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    batch_size: u16,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Dataset {
+    Nyt,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +209,10 @@ pub fn run(args: Args) -> Result<Outcome> {
             let format = pick_format(format, Format::Json);
             rank(&args.model, &input, format, quiet)
         }
+        Command::Eval { action: Some(EvalAction::Agreement { first, second, format }), .. } => {
+            agreement(&first, &second, format)
+        }
+        Command::Eval { action: None, args: eval_args } => evaluate(&args.model, &eval_args, quiet),
         Command::Model { action } => model(&args.model, action, quiet),
     }
 }
@@ -194,14 +260,16 @@ fn load_encoder(model: &str, quiet: bool) -> Result<Encoder> {
 }
 
 fn build_pipeline(model: &str, input: &InputArgs, quiet: bool) -> Result<Pipeline> {
+    zero_shot_pipeline(model, input.prototypes.as_deref(), input.batch_size, quiet)
+}
+
+fn zero_shot_pipeline(model: &str, prototypes: Option<&std::path::Path>, batch_size: u16, quiet: bool) -> Result<Pipeline> {
     let encoder = load_encoder(model, quiet)?;
-    let prototypes = match &input.prototypes {
+    let prototypes = match prototypes {
         Some(path) => PrototypeFile::load(path)?,
         None => PrototypeFile::builtin()?,
     };
-    let stance = ZeroShot::new(Task::Stance, prototypes.task(Task::Stance), &encoder)?;
-    let sentiment = ZeroShot::new(Task::Sentiment, prototypes.task(Task::Sentiment), &encoder)?;
-    Ok(Pipeline::new(encoder, Box::new(stance), Box::new(sentiment))?.with_batch_size(input.batch_size as usize))
+    Ok(Pipeline::zero_shot(encoder, &prototypes)?.with_batch_size(batch_size as usize))
 }
 
 fn documents(input: &InputArgs) -> Documents {
@@ -314,6 +382,45 @@ fn model(model: &str, action: ModelAction, quiet: bool) -> Result<Outcome> {
                         println!("{k:<15} {v}");
                     }
                 }
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
+    let pipeline = zero_shot_pipeline(model, args.prototypes.as_deref(), args.batch_size, quiet)?;
+    let report = match args.dataset {
+        Some(Dataset::Nyt) => {
+            let path = args.nyt.clone().unwrap_or_else(stance::nyt::default_path);
+            stance::nyt::evaluate(&path, Some(&pipeline))?
+        }
+        None => stance::eval::evaluate_label_files(&pipeline, &args.labels, args.outlook.as_deref(), &args.articles)?,
+    };
+    match args.format {
+        ReportFormat::Markdown => print!("{}", stance::report::markdown(&report)),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    if let Some(path) = &args.report {
+        std::fs::write(path, stance::report::html(&report)).with_context(|| format!("{}: cannot write report", path.display()))?;
+        if !quiet {
+            eprintln!("stance: wrote {}", path.display());
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn agreement(first: &std::path::Path, second: &std::path::Path, format: ReportFormat) -> Result<Outcome> {
+    let a = stance::labels::read_labels(first)?;
+    let b = stance::labels::read_labels(second)?;
+    let rows = stance::eval::agreement(&a, &b);
+    anyhow::ensure!(!rows.is_empty(), "{} and {} label no paragraph in common", first.display(), second.display());
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        ReportFormat::Markdown => {
+            println!("| field | n | agreement | Cohen's kappa |\n|---|---:|---:|---:|");
+            for r in rows {
+                println!("| {} | {} | {:.3} | {:.3} |", r.field, r.n, r.agreement, r.kappa);
             }
         }
     }

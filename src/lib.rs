@@ -31,3 +31,9 @@ pub mod record;
 pub mod speaker;
 
 pub use error::{Error, Result};
+pub mod baselines;
+pub mod eval;
+pub mod labels;
+pub mod metrics;
+pub mod nyt;
+pub mod report;

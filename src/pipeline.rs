@@ -38,6 +38,15 @@ impl Pipeline {
         })
     }
 
+    /// The zero-shot pipeline: `encoder` with prototype classifiers for
+    /// both tasks.
+    pub fn zero_shot(encoder: Encoder, prototypes: &crate::classify::zero_shot::PrototypeFile) -> Result<Pipeline> {
+        use crate::classify::zero_shot::ZeroShot;
+        let stance = ZeroShot::new(Task::Stance, prototypes.task(Task::Stance), &encoder)?;
+        let sentiment = ZeroShot::new(Task::Sentiment, prototypes.task(Task::Sentiment), &encoder)?;
+        Pipeline::new(encoder, Box::new(stance), Box::new(sentiment))
+    }
+
     /// Sets how many windows go through the encoder at once.
     pub fn with_batch_size(mut self, batch_size: usize) -> Pipeline {
         self.batch_size = batch_size.max(1);

@@ -1,0 +1,258 @@
+//! Hand-label files (JSON Lines, as the labelling guide defines them).
+//!
+//! A paragraph record names its paragraph by `article` + `paragraph` (the
+//! text is looked up in the articles) or carries its own `text`. Every
+//! problem is an error naming the file and line: malformed JSON, a missing
+//! or mistyped field, an unknown label value, a duplicate paragraph, or a
+//! paragraph number the article does not have.
+
+use crate::article::Article;
+use crate::classify::Task;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// One labelled paragraph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelRecord {
+    pub article: Option<String>,
+    pub paragraph: Option<usize>,
+    /// The paragraph's own text, when the record carries it.
+    pub text: Option<String>,
+    pub stance: Option<String>,
+    pub sentiment: Option<String>,
+    pub speaker: Option<String>,
+    pub boilerplate: Option<bool>,
+    /// Where the record was read: file and 1-based line.
+    pub origin: (PathBuf, usize),
+}
+
+impl LabelRecord {
+    /// The gold label of `task`, if the record has one.
+    pub fn label(&self, task: Task) -> Option<&str> {
+        match task {
+            Task::Stance => self.stance.as_deref(),
+            Task::Sentiment => self.sentiment.as_deref(),
+        }
+    }
+}
+
+/// An article-level outlook label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlookRecord {
+    pub article: String,
+    /// -2 (engagement very unlikely) .. +2 (very likely).
+    pub outlook: i8,
+}
+
+/// Reads a paragraph label file.
+pub fn read_labels(path: &Path) -> Result<Vec<LabelRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut records = Vec::new();
+    let mut seen: HashSet<(String, usize)> = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |m: String| Error::input(path, Some(line_no), m);
+        let object = parse_object(line).map_err(&err)?;
+        let record = LabelRecord {
+            article: optional_string(&object, "article").map_err(&err)?,
+            paragraph: optional_index(&object, "paragraph").map_err(&err)?,
+            text: optional_string(&object, "text").map_err(&err)?,
+            stance: optional_label(&object, Task::Stance).map_err(&err)?,
+            sentiment: optional_label(&object, Task::Sentiment).map_err(&err)?,
+            speaker: optional_string(&object, "speaker").map_err(&err)?,
+            boilerplate: match object.get("boilerplate") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => return Err(err("\"boilerplate\" must be true or false".into())),
+            },
+            origin: (path.to_owned(), line_no),
+        };
+        match (&record.article, record.paragraph, &record.text) {
+            (Some(article), Some(paragraph), _) => {
+                if !seen.insert((article.clone(), paragraph)) {
+                    return Err(err(format!("duplicate label for {article} paragraph {paragraph}")));
+                }
+            }
+            (_, _, Some(_)) => {}
+            _ => {
+                return Err(err(
+                    "a label needs \"article\" and \"paragraph\", or its own \"text\"".into(),
+                ))
+            }
+        }
+        if record.stance.is_none() && record.sentiment.is_none() {
+            return Err(err("a label needs \"stance\" or \"sentiment\"".into()));
+        }
+        records.push(record);
+    }
+    if records.is_empty() {
+        return Err(Error::input(path, None, "label file holds no records"));
+    }
+    Ok(records)
+}
+
+/// Reads an article outlook file.
+pub fn read_outlooks(path: &Path) -> Result<Vec<OutlookRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut records = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |m: String| Error::input(path, Some(i + 1), m);
+        let object = parse_object(line).map_err(&err)?;
+        let article = optional_string(&object, "article")
+            .map_err(&err)?
+            .ok_or_else(|| err("an outlook needs \"article\"".into()))?;
+        let outlook = match object.get("outlook").and_then(Value::as_i64) {
+            Some(o) if (-2..=2).contains(&o) => o as i8,
+            Some(o) => return Err(err(format!("\"outlook\" must be -2..2, found {o}"))),
+            None => return Err(err("an outlook needs an integer \"outlook\"".into())),
+        };
+        if !seen.insert(article.clone()) {
+            return Err(err(format!("duplicate outlook for {article}")));
+        }
+        records.push(OutlookRecord { article, outlook });
+    }
+    Ok(records)
+}
+
+/// The text of each record: its own `text`, or the named paragraph of the
+/// named article. An unknown article or paragraph is an error at the
+/// record's line.
+pub fn resolve_texts(records: &[LabelRecord], articles: &HashMap<String, Article>) -> Result<Vec<String>> {
+    records
+        .iter()
+        .map(|r| {
+            if let Some(text) = &r.text {
+                return Ok(text.clone());
+            }
+            let (path, line) = &r.origin;
+            let (article, paragraph) = (r.article.as_deref().unwrap_or(""), r.paragraph.unwrap_or(0));
+            let a = articles.get(article).ok_or_else(|| {
+                Error::input(path, Some(*line), format!("no article {article:?} among the articles"))
+            })?;
+            a.paragraphs
+                .get(paragraph.wrapping_sub(1))
+                .map(|p| p.text.clone())
+                .ok_or_else(|| {
+                    Error::input(
+                        path,
+                        Some(*line),
+                        format!("{article} has {} paragraphs, not {paragraph}", a.paragraphs.len()),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn parse_object(line: &str) -> std::result::Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err("a label must be a JSON object".into()),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+fn optional_string(o: &Map<String, Value>, key: &str) -> std::result::Result<Option<String>, String> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        Some(_) => Err(format!("\"{key}\" must be a non-empty string")),
+    }
+}
+
+fn optional_index(o: &Map<String, Value>, key: &str) -> std::result::Result<Option<usize>, String> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => Ok(Some(n as usize)),
+            _ => Err(format!("\"{key}\" must be a positive integer")),
+        },
+    }
+}
+
+fn optional_label(o: &Map<String, Value>, task: Task) -> std::result::Result<Option<String>, String> {
+    let key = task.name();
+    match optional_string(o, key)? {
+        None => Ok(None),
+        Some(label) if task.index_of(&label).is_some() => Ok(Some(label)),
+        Some(label) => Err(format!(
+            "unknown {key} label {label:?}; expected {}",
+            task.labels().join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("labels.jsonl");
+        std::fs::write(&path, text).unwrap();
+        (tmp, path)
+    }
+
+    #[test]
+    fn reads_guide_records() {
+        let (_t, path) = write(concat!(
+            r#"{"article": "a", "paragraph": 1, "stance": "likely", "speaker": "Kim Jong Un", "sentiment": "positive", "boilerplate": false}"#,
+            "\n\n",
+            r#"{"text": "Talks resumed.", "stance": "likely"}"#,
+            "\n"
+        ));
+        let records = read_labels(&path).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].label(Task::Sentiment), Some("positive"));
+        assert_eq!(records[1].origin.1, 3);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let cases = [
+            ("{\"article\": \"a\", \"paragraph\": 1, \"stance\": \"maybe\"}", "labels.jsonl:1: unknown stance label \"maybe\""),
+            ("{\"article\": \"a\", \"paragraph\": 0, \"stance\": \"likely\"}", "labels.jsonl:1: \"paragraph\" must be a positive integer"),
+            ("{\"stance\": \"likely\"}", "labels.jsonl:1: a label needs \"article\" and \"paragraph\""),
+            ("{\"article\": \"a\", \"paragraph\": 1}", "labels.jsonl:1: a label needs \"stance\" or \"sentiment\""),
+            ("{oops", "labels.jsonl:1: not valid JSON"),
+            (
+                "{\"article\": \"a\", \"paragraph\": 1, \"stance\": \"likely\"}\n{\"article\": \"a\", \"paragraph\": 1, \"stance\": \"neutral\"}",
+                "labels.jsonl:2: duplicate label for a paragraph 1",
+            ),
+            ("{\"article\": \"a\", \"paragraph\": 1, \"stance\": \"likely\", \"boilerplate\": \"no\"}", "labels.jsonl:1: \"boilerplate\" must be true or false"),
+        ];
+        for (text, expected) in cases {
+            let (_t, path) = write(text);
+            let err = read_labels(&path).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_paragraphs_are_errors_at_their_line() {
+        let (_t, path) = write("{\"article\": \"a\", \"paragraph\": 3, \"stance\": \"likely\"}\n");
+        let records = read_labels(&path).unwrap();
+        let mut articles = HashMap::new();
+        articles.insert("a".to_owned(), Article::from_text("a", "One.\nTwo."));
+        let err = resolve_texts(&records, &articles).unwrap_err().to_string();
+        assert!(err.contains("labels.jsonl:1: a has 2 paragraphs, not 3"), "{err}");
+        articles.clear();
+        let err = resolve_texts(&records, &articles).unwrap_err().to_string();
+        assert!(err.contains("no article \"a\""), "{err}");
+    }
+
+    #[test]
+    fn outlooks_are_checked() {
+        let (_t, path) = write("{\"article\": \"a\", \"outlook\": -2}\n{\"article\": \"b\", \"outlook\": 3}\n");
+        let err = read_outlooks(&path).unwrap_err().to_string();
+        assert!(err.contains("labels.jsonl:2: \"outlook\" must be -2..2"), "{err}");
+    }
+}

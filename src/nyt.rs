@@ -1,0 +1,213 @@
+//! The NYT editorial-snippets sentiment benchmark: 5,190 sentences with
+//! the mean rating of 20 human raters (-4..+4), read at run time from the
+//! shared data folder (never copied into the repository).
+//!
+//! Split: a sentence's editorial number is the part of its id before `_`;
+//! editorials divisible by 5 are the **test** split (974 sentences), the
+//! rest is train/dev. Gold classes: rating >= 0.5 positive, <= -0.5
+//! negative, otherwise neutral.
+
+use crate::classify::Task;
+use crate::error::{Error, Result};
+use crate::eval::{self, EvalItem, EvalReport, MethodOutput};
+use crate::labels::LabelRecord;
+use crate::metrics;
+use std::path::{Path, PathBuf};
+
+/// Where the data lives relative to the repository root.
+pub const DEFAULT_PATH: &str = "../shared/data/nyt-editorial-snippets.tsv";
+/// Environment variable that overrides [`DEFAULT_PATH`].
+pub const PATH_ENV: &str = "STANCE_NYT";
+
+/// One rated sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sentence {
+    pub id: String,
+    pub editorial: u32,
+    /// Mean human rating, -4..+4.
+    pub rating: f64,
+    pub text: String,
+}
+
+/// Which part of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Editorial number not divisible by 5.
+    Train,
+    /// Editorial number divisible by 5.
+    Test,
+}
+
+impl Sentence {
+    pub fn split(&self) -> Split {
+        if self.editorial % 5 == 0 {
+            Split::Test
+        } else {
+            Split::Train
+        }
+    }
+
+    /// The 3-class gold label of the rating.
+    pub fn class(&self) -> &'static str {
+        rating_class(self.rating)
+    }
+}
+
+/// positive at >= 0.5, negative at <= -0.5, else neutral.
+pub fn rating_class(rating: f64) -> &'static str {
+    if rating >= 0.5 {
+        "positive"
+    } else if rating <= -0.5 {
+        "negative"
+    } else {
+        "neutral"
+    }
+}
+
+/// The data path: `$STANCE_NYT`, else [`DEFAULT_PATH`].
+pub fn default_path() -> PathBuf {
+    std::env::var_os(PATH_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+}
+
+/// Reads the TSV (`id<TAB>rating<TAB>text`), keeping one split.
+pub fn read(path: &Path, split: Split) -> Result<Vec<Sentence>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |m: &str| Error::input(path, Some(i + 1), m.to_owned());
+        let mut fields = line.splitn(3, '\t');
+        let (Some(id), Some(rating), Some(sentence)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(err("expected id, rating and text separated by tabs"));
+        };
+        let editorial = id
+            .split('_')
+            .next()
+            .and_then(|e| e.parse::<u32>().ok())
+            .ok_or_else(|| err("id must start with an editorial number (\"12_3\")"))?;
+        let rating: f64 = rating.trim().parse().map_err(|_| err("rating is not a number"))?;
+        let s = Sentence {
+            id: id.to_owned(),
+            editorial,
+            rating,
+            text: sentence.to_owned(),
+        };
+        if s.split() == split {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates sentiment on the test split: the majority class of the train
+/// split, the lexicon, and `model` (the pipeline's method), with 3-class
+/// metrics and Pearson/Spearman of valence against the ratings.
+pub fn evaluate(path: &Path, model: Option<&crate::pipeline::Pipeline>) -> Result<EvalReport> {
+    let test = read(path, Split::Test)?;
+    let train = read(path, Split::Train)?;
+    if test.is_empty() {
+        return Err(Error::input(path, None, "no test-split sentences"));
+    }
+    let items: Vec<EvalItem> = test
+        .iter()
+        .map(|s| EvalItem {
+            text: s.text.clone(),
+            article: None,
+            boilerplate: false,
+            gold: LabelRecord {
+                article: None,
+                paragraph: None,
+                text: Some(s.text.clone()),
+                stance: None,
+                sentiment: Some(s.class().to_owned()),
+                speaker: None,
+                boilerplate: None,
+                origin: (path.to_owned(), 0),
+            },
+        })
+        .collect();
+
+    let train_gold: Vec<usize> = train
+        .iter()
+        .filter_map(|s| Task::Sentiment.index_of(s.class()))
+        .collect();
+    let lexicon = crate::baselines::LexiconSentiment::default();
+    let mut methods = vec![
+        MethodOutput {
+            method: "majority".into(),
+            sentiment: Some(eval::majority(Task::Sentiment, &train_gold, items.len())),
+            ..Default::default()
+        },
+        MethodOutput {
+            method: "lexicon".into(),
+            sentiment: Some(items.iter().map(|i| lexicon.classify(&i.text)).collect()),
+            valence: Some(items.iter().map(|i| lexicon.valence(&i.text)).collect()),
+            ..Default::default()
+        },
+    ];
+    let mut encoder = String::from("-");
+    if let Some(pipeline) = model {
+        methods.push(eval::pipeline_method(pipeline, &items)?);
+        encoder = pipeline.encoder().files().id.clone();
+    }
+    let mut report = eval::evaluate(
+        "nyt",
+        vec![format!("{} (test split)", path.display())],
+        &encoder,
+        &items,
+        &[],
+        &methods,
+    );
+    let ratings: Vec<f64> = test.iter().map(|s| s.rating).collect();
+    for row in &mut report.sentiment {
+        let valence = methods.iter().find(|m| m.method == row.method).and_then(|m| m.valence.as_ref());
+        if let Some(v) = valence {
+            row.pearson = Some(metrics::pearson(v, &ratings));
+            row.spearman = Some(metrics::spearman(v, &ratings));
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_classes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nyt.tsv");
+        std::fs::write(&path, "5_1\t0.5\tGood.\n5_2\t-0.45\tMeh.\n6_1\t-2\tBad.\n10_3\t-0.5\tWorse.\n").unwrap();
+        let test = read(&path, Split::Test).unwrap();
+        assert_eq!(test.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["5_1", "5_2", "10_3"]);
+        assert_eq!(test.iter().map(Sentence::class).collect::<Vec<_>>(), vec!["positive", "neutral", "negative"]);
+        assert_eq!(read(&path, Split::Train).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn malformed_lines_are_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nyt.tsv");
+        std::fs::write(&path, "5_1\t0.5\tGood.\nx_1\tzz\tBad.\n").unwrap();
+        let err = read(&path, Split::Test).unwrap_err().to_string();
+        assert!(err.contains("nyt.tsv:2:"), "{err}");
+    }
+
+    /// The real data, when present: the documented split sizes.
+    #[test]
+    fn shared_data_split_sizes() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_PATH);
+        if !path.is_file() {
+            eprintln!("skipping: {} not present", path.display());
+            return;
+        }
+        let test = read(&path, Split::Test).unwrap();
+        let train = read(&path, Split::Train).unwrap();
+        assert_eq!(test.len(), 974);
+        assert_eq!(test.len() + train.len(), 5190);
+    }
+}

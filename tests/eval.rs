@@ -1,0 +1,123 @@
+//! The evaluation harness end to end: the quality floor on the seed labels
+//! (real model), and the HTML report's charts (tiny model).
+
+mod common;
+
+use stance::classify::zero_shot::PrototypeFile;
+use stance::classify::Task;
+use stance::encoder::{Encoder, ModelFiles, Source};
+use stance::pipeline::Pipeline;
+use std::path::PathBuf;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed_report(pipeline: &Pipeline) -> stance::eval::EvalReport {
+    stance::eval::evaluate_label_files(
+        pipeline,
+        &[repo().join("eval/labels/seeds.jsonl")],
+        None,
+        &repo().join("seeds"),
+    )
+    .unwrap()
+}
+
+#[derive(serde::Deserialize)]
+struct Floor {
+    tolerance: f64,
+    seeds: SeedFloor,
+}
+
+#[derive(serde::Deserialize)]
+struct SeedFloor {
+    method: String,
+    stance_macro_f1: f64,
+    sentiment_macro_f1: f64,
+}
+
+/// The default classifier must not fall more than the tolerance below the
+/// recorded floor on the held-out seed labels.
+#[test]
+fn default_classifier_stays_above_the_floor() {
+    let Some(files) = common::real_model() else { return };
+    let floor: Floor = toml::from_str(&std::fs::read_to_string(repo().join("eval/floor.toml")).unwrap()).unwrap();
+    let pipeline = Pipeline::zero_shot(Encoder::try_new(files).unwrap(), &PrototypeFile::builtin().unwrap()).unwrap();
+    let report = seed_report(&pipeline);
+    assert_eq!(report.paragraphs, 95);
+    for (task, min) in [
+        (Task::Stance, floor.seeds.stance_macro_f1),
+        (Task::Sentiment, floor.seeds.sentiment_macro_f1),
+    ] {
+        let row = report.task(task, &floor.seeds.method).expect("default method evaluated");
+        eprintln!("{}: macro-F1 {:.3} (floor {min:.3})", task.name(), row.macro_f1);
+        assert!(
+            row.macro_f1 >= min - floor.tolerance,
+            "{} macro-F1 {:.3} fell below the floor {min:.3} - {}",
+            task.name(),
+            row.macro_f1,
+            floor.tolerance
+        );
+    }
+}
+
+/// The report's tables hold every method, and its HTML parses as XML with
+/// every chart present: a confusion heat map and a reliability diagram per
+/// task and method, and an article ranking per method.
+#[test]
+fn html_report_has_every_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_tiny_bert(&tmp.path().join("tiny"));
+    let encoder = Encoder::try_new(ModelFiles::from_dir("tiny", &dir, Source::LocalDir).unwrap()).unwrap();
+    let pipeline = Pipeline::zero_shot(encoder, &PrototypeFile::builtin().unwrap()).unwrap();
+    let report = seed_report(&pipeline);
+
+    let methods = |rows: &[stance::eval::TaskMetrics]| rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>();
+    assert_eq!(methods(&report.stance), ["majority", "keyword-rules", "zero-shot"]);
+    assert_eq!(methods(&report.sentiment), ["majority", "lexicon", "zero-shot"]);
+    assert!(!report.articles.is_empty());
+
+    let path = tmp.path().join("report.html");
+    std::fs::write(&path, stance::report::html(&report)).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &text,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .expect("the report is well-formed");
+    let svg_ids: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "svg")
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    for (task, rows) in [("stance", &report.stance), ("sentiment", &report.sentiment)] {
+        for r in rows.iter() {
+            for kind in ["confusion", "reliability"] {
+                let id = format!("{kind}-{task}-{}", r.method);
+                assert!(svg_ids.contains(&id.as_str()), "missing chart {id}");
+            }
+        }
+    }
+    for a in &report.articles {
+        let id = format!("ranking-{}", a.method);
+        assert!(svg_ids.contains(&id.as_str()), "missing chart {id}");
+        let svg = doc.descendants().find(|n| n.attribute("id") == Some(id.as_str())).unwrap();
+        let bars = svg.descendants().filter(|n| n.tag_name().name() == "rect").count();
+        assert!(bars > a.articles.len(), "{id}: {bars} rects");
+    }
+    // Each heat map has a cell per confusion entry.
+    let heat = doc.descendants().find(|n| n.attribute("id") == Some("confusion-stance-zero-shot")).unwrap();
+    assert!(heat.descendants().filter(|n| n.tag_name().name() == "rect").count() >= 9);
+}
+
+#[test]
+fn agreement_of_a_file_with_itself_is_perfect() {
+    let labels = stance::labels::read_labels(&repo().join("eval/labels/seeds.jsonl")).unwrap();
+    for row in stance::eval::agreement(&labels, &labels) {
+        assert_eq!(row.n, 95);
+        assert!((row.kappa - 1.0).abs() < 1e-12, "{row:?}");
+    }
+}
