@@ -217,6 +217,7 @@ fn confusion_svg(id: &str, r: &TaskMetrics) -> String {
         let _ = root.fill(&WHITE);
         let font = ("sans-serif", 13).into_font();
         let _ = root.draw(&Text::new("predicted →", (left, 4), font.clone()));
+        let _ = root.draw(&Text::new("gold ↓", (4, top - 18), font.clone()));
         for (j, label) in r.labels.iter().enumerate() {
             let _ = root.draw(&Text::new(label.clone(), (left + j as i32 * cell + 4, top - 18), font.clone()));
         }
