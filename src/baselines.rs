@@ -70,6 +70,15 @@ impl LexiconSentiment {
         self.analyzer.polarity_scores(text).get("compound").copied().unwrap_or(0.0)
     }
 
+    /// VADER's four scores: `compound`, `pos`, `neg`, `neu`.
+    pub fn scores(&self, text: &str) -> std::collections::HashMap<String, f64> {
+        self.analyzer
+            .polarity_scores(text)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+    }
+
     /// One-hot sentiment from the compound score.
     pub fn classify(&self, text: &str) -> Probabilities {
         let v = self.valence(text);

@@ -8,7 +8,7 @@ use stance::classify::zero_shot::PrototypeFile;
 use stance::encoder::{self, Encoder, ResolveOptions};
 use stance::input::{Documents, InputFormat, InputOptions};
 use stance::output::{self, Format, RecordWriter};
-use stance::pipeline::{Pipeline, DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_PARAGRAPHS};
+use stance::pipeline::{Classifiers, Pipeline, DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_PARAGRAPHS};
 use stance::rank::Ranker;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -65,6 +65,23 @@ enum Command {
         #[command(flatten)]
         args: EvalArgs,
     },
+    /// Train a classifier head on frozen embeddings.
+    Train {
+        /// What the head classifies.
+        #[arg(long, value_enum)]
+        task: TaskArg,
+        /// Training data: label JSONL files with "text" and "stance" for
+        /// stance; the NYT editorial-snippets TSV for sentiment (its train
+        /// split only is read).
+        #[arg(long, required = true, num_args = 1..)]
+        data: Vec<PathBuf>,
+        /// Output directory (head.safetensors + head.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// The head's name [default: the output directory's name].
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Obtain or describe the encoder.
     Model {
         #[command(subcommand)]
@@ -85,6 +102,20 @@ enum ModelAction {
 
 #[derive(Debug, Subcommand)]
 enum EvalAction {
+    /// Leave-one-article-out cross-validation of the stance head: train on
+    /// the corpus plus all labelled articles but one, test on that one.
+    Loao {
+        /// The stance training corpus.
+        #[arg(long, required = true, num_args = 1..)]
+        train: Vec<PathBuf>,
+        /// Paragraph labels of the articles.
+        #[arg(long = "labels", required = true)]
+        labels: Vec<PathBuf>,
+        #[arg(long, default_value = "seeds")]
+        articles: PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormat,
+    },
     /// Cohen's kappa per field between two label files.
     Agreement {
         first: PathBuf,
@@ -159,6 +190,26 @@ struct InputArgs {
     /// models/prototypes.toml].
     #[arg(long)]
     prototypes: Option<PathBuf>,
+    /// Classifiers: trained heads, or zero-shot prototypes.
+    #[arg(long, value_enum, default_value = "auto")]
+    classifier: ClassifierArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TaskArg {
+    Stance,
+    Sentiment,
+}
+
+/// Which classifiers to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClassifierArg {
+    /// The shipped heads when they fit the encoder, else zero-shot.
+    Auto,
+    /// Label prototypes (models/prototypes.toml).
+    ZeroShot,
+    /// The shipped trained heads (an error if they do not fit the encoder).
+    Head,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -212,7 +263,11 @@ pub fn run(args: Args) -> Result<Outcome> {
         Command::Eval { action: Some(EvalAction::Agreement { first, second, format }), .. } => {
             agreement(&first, &second, format)
         }
+        Command::Eval { action: Some(EvalAction::Loao { train, labels, articles, format }), .. } => {
+            loao(&args.model, &train, &labels, &articles, format, quiet)
+        }
         Command::Eval { action: None, args: eval_args } => evaluate(&args.model, &eval_args, quiet),
+        Command::Train { task, data, out, name } => train(&args.model, task, &data, &out, name, quiet),
         Command::Model { action } => model(&args.model, action, quiet),
     }
 }
@@ -260,16 +315,38 @@ fn load_encoder(model: &str, quiet: bool) -> Result<Encoder> {
 }
 
 fn build_pipeline(model: &str, input: &InputArgs, quiet: bool) -> Result<Pipeline> {
-    zero_shot_pipeline(model, input.prototypes.as_deref(), input.batch_size, quiet)
+    let encoder = load_encoder(model, quiet)?;
+    let classifiers = choose_classifiers(&encoder, input.classifier, input.prototypes.as_deref(), quiet)?;
+    Ok(Pipeline::new(encoder, classifiers).with_batch_size(input.batch_size as usize))
 }
 
-fn zero_shot_pipeline(model: &str, prototypes: Option<&std::path::Path>, batch_size: u16, quiet: bool) -> Result<Pipeline> {
-    let encoder = load_encoder(model, quiet)?;
-    let prototypes = match prototypes {
+fn load_prototypes(path: Option<&std::path::Path>) -> Result<PrototypeFile> {
+    Ok(match path {
         Some(path) => PrototypeFile::load(path)?,
         None => PrototypeFile::builtin()?,
-    };
-    Ok(Pipeline::zero_shot(encoder, &prototypes)?.with_batch_size(batch_size as usize))
+    })
+}
+
+fn choose_classifiers(
+    encoder: &Encoder,
+    choice: ClassifierArg,
+    prototypes: Option<&std::path::Path>,
+    quiet: bool,
+) -> Result<Classifiers> {
+    let zero_shot = || -> Result<Classifiers> { Ok(Classifiers::zero_shot(encoder, &load_prototypes(prototypes)?)?) };
+    match choice {
+        ClassifierArg::ZeroShot => zero_shot(),
+        ClassifierArg::Head => Ok(Classifiers::heads(encoder, &encoder.weights_sha256()?)?),
+        ClassifierArg::Auto => match Classifiers::heads(encoder, &encoder.weights_sha256()?) {
+            Ok(heads) => Ok(heads),
+            Err(e) => {
+                if !quiet {
+                    eprintln!("stance: using the zero-shot classifier: {e}");
+                }
+                zero_shot()
+            }
+        },
+    }
 }
 
 fn documents(input: &InputArgs) -> Documents {
@@ -389,13 +466,30 @@ fn model(model: &str, action: ModelAction, quiet: bool) -> Result<Outcome> {
 }
 
 fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
-    let pipeline = zero_shot_pipeline(model, args.prototypes.as_deref(), args.batch_size, quiet)?;
+    let encoder = load_encoder(model, quiet)?;
+    let zero_shot = Classifiers::zero_shot(&encoder, &load_prototypes(args.prototypes.as_deref())?)?;
+    let heads = match Classifiers::heads(&encoder, &encoder.weights_sha256()?) {
+        Ok(heads) => Some(heads),
+        Err(e) => {
+            if !quiet {
+                eprintln!("stance: evaluating without trained heads: {e}");
+            }
+            None
+        }
+    };
+    let mut sets = vec![&zero_shot];
+    sets.extend(heads.as_ref());
+    let models = stance::eval::Models {
+        encoder: &encoder,
+        batch_size: args.batch_size as usize,
+        sets,
+    };
     let report = match args.dataset {
         Some(Dataset::Nyt) => {
             let path = args.nyt.clone().unwrap_or_else(stance::nyt::default_path);
-            stance::nyt::evaluate(&path, Some(&pipeline))?
+            stance::nyt::evaluate(&path, Some(&models))?
         }
-        None => stance::eval::evaluate_label_files(&pipeline, &args.labels, args.outlook.as_deref(), &args.articles)?,
+        None => stance::eval::evaluate_label_files(&models, &args.labels, args.outlook.as_deref(), &args.articles)?,
     };
     match args.format {
         ReportFormat::Markdown => print!("{}", stance::report::markdown(&report)),
@@ -421,6 +515,60 @@ fn agreement(first: &std::path::Path, second: &std::path::Path, format: ReportFo
             println!("| field | n | agreement | Cohen's kappa |\n|---|---:|---:|---:|");
             for r in rows {
                 println!("| {} | {} | {:.3} | {:.3} |", r.field, r.n, r.agreement, r.kappa);
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, name: Option<String>, quiet: bool) -> Result<Outcome> {
+    let encoder = load_encoder(model, quiet)?;
+    let sha = encoder.weights_sha256()?;
+    let name = name.unwrap_or_else(|| stance::input::file_stem(out));
+    let mut log = |line: &str| {
+        if !quiet {
+            eprintln!("stance: {line}");
+        }
+    };
+    let (metadata, weights) = match task {
+        TaskArg::Stance => {
+            stance::heads::train::train_stance(&name, &encoder, &sha, data, &Default::default(), &mut log)?
+        }
+        TaskArg::Sentiment => {
+            anyhow::ensure!(data.len() == 1, "sentiment trains on one NYT ratings file, got {}", data.len());
+            stance::heads::train::train_sentiment(&name, &encoder, &sha, &data[0], &Default::default(), &mut log)?
+        }
+    };
+    stance::heads::save(out, &metadata, &weights)?;
+    if !quiet {
+        eprintln!("stance: wrote {}", out.display());
+    }
+    Ok(Outcome::Done)
+}
+
+fn loao(model: &str, train: &[PathBuf], labels: &[PathBuf], articles: &std::path::Path, format: ReportFormat, quiet: bool) -> Result<Outcome> {
+    let encoder = load_encoder(model, quiet)?;
+    let mut log = |line: &str| {
+        if !quiet {
+            eprintln!("stance: {line}");
+        }
+    };
+    let (report, folds) = stance::eval::loao_stance(
+        &encoder,
+        DEFAULT_BATCH_SIZE,
+        train,
+        labels,
+        articles,
+        &Default::default(),
+        &mut log,
+    )?;
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": report, "folds": folds.iter().map(|(a, x, y)| serde_json::json!({"article": a, "corpus_only_macro_f1": x, "with_seeds_macro_f1": y})).collect::<Vec<_>>()}))?),
+        ReportFormat::Markdown => {
+            print!("{}", stance::report::markdown(&report));
+            println!("## Per held-out article (stance macro-F1)\n\n| article | corpus only | corpus + other seed articles |\n|---|---:|---:|");
+            for (a, x, y) in folds {
+                println!("| {a} | {x:.3} | {y:.3} |");
             }
         }
     }

@@ -22,6 +22,34 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// [`sha256_file`], remembered in `memo_dir` under the file's path, size
+/// and modification time, so the 87 MB encoder weights are hashed once per
+/// install rather than on every run. A memo that cannot be written only
+/// costs the hash next time.
+pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let key = sha256_bytes(format!("{}|{}|{modified}", canonical.display(), meta.len()).as_bytes());
+    let memo = memo_dir.join("hashes").join(&key[..32]);
+    if let Ok(text) = std::fs::read_to_string(&memo) {
+        let text = text.trim();
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(text.to_owned());
+        }
+    }
+    let digest = sha256_file(path)?;
+    if std::fs::create_dir_all(memo.parent().expect("has a parent")).is_ok() {
+        let _ = std::fs::write(&memo, &digest);
+    }
+    Ok(digest)
+}
+
 /// Hex sha256 of bytes.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))

@@ -12,13 +12,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file or directory could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file or directory could not be read. (The I/O error is part of
+    /// the message rather than a `source`, so that reports that print the
+    /// chain do not repeat it.)
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 
     /// Input that is present but unusable (bad encoding, bad JSON, a
     /// record without text, ...). `line` is 1-based where it applies.
@@ -43,15 +41,21 @@ pub enum Error {
 
     /// A tensor operation failed inside candle.
     #[error("encoder: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
 
     /// Writing output failed (a closed pipe is reported as this too).
     #[error("output: {0}")]
-    Output(#[source] std::io::Error),
+    Output(std::io::Error),
 
     /// Invalid arguments that clap cannot check on its own.
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Candle(e)
+    }
 }
 
 fn location(path: &std::path::Path, line: Option<usize>) -> String {
@@ -66,7 +70,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

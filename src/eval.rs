@@ -11,7 +11,8 @@ use crate::classify::{argmax, Probabilities, Task};
 use crate::error::{Error, Result};
 use crate::labels::{LabelRecord, OutlookRecord};
 use crate::metrics::{self, Confusion, ReliabilityBin};
-use crate::pipeline::Pipeline;
+use crate::encoder::Encoder;
+use crate::pipeline::{Classifiers, Scores, BOILERPLATE_SCORES};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ pub struct MethodOutput {
     /// Continuous valence in [-1, 1], for correlation with ratings.
     pub valence: Option<Vec<f64>>,
     pub speaker: Option<Vec<String>>,
+    /// The name of the sentiment method, when it differs from `method`.
+    pub sentiment_method: Option<String>,
     /// The name of the speaker method, when it differs from `method`.
     pub speaker_method: Option<String>,
     /// Whether the method treats each paragraph as boilerplate (excluded
@@ -221,47 +224,64 @@ pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> 
         .collect())
 }
 
-/// The model-based method: the pipeline's own records for each item.
-pub fn pipeline_method(pipeline: &Pipeline, items: &[EvalItem]) -> Result<MethodOutput> {
-    let articles: Vec<Article> = items
+/// The model-based methods to evaluate: one encoder, several classifier
+/// sets, so every paragraph is embedded once.
+pub struct Models<'a> {
+    pub encoder: &'a Encoder,
+    pub batch_size: usize,
+    pub sets: Vec<&'a Classifiers>,
+}
+
+/// Each classifier set's predictions on the items, as the pipeline makes
+/// them (boilerplate `neutral`, speakers by the attribution rules).
+pub fn model_methods(models: &Models, items: &[EvalItem]) -> Result<Vec<MethodOutput>> {
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let embeddings = models.encoder.embed(&texts, models.batch_size)?;
+    let speakers: Vec<String> = items
         .iter()
-        .enumerate()
-        .map(|(i, item)| Article {
-            id: i.to_string(),
-            paragraphs: vec![crate::article::Paragraph {
-                index: 1,
-                text: item.text.clone(),
-                boilerplate: item.boilerplate,
-            }],
-        })
+        .map(|i| if i.boilerplate { NARRATOR.to_owned() } else { crate::speaker::attribute(&i.text) })
         .collect();
-    let records = pipeline.classify(&articles)?;
-    let (stance_name, _) = pipeline.classifier_names();
-    Ok(MethodOutput {
-        method: stance_name.to_owned(),
-        stance: Some(
-            records
-                .iter()
-                .map(|r| [r.stance_scores.likely as f32, r.stance_scores.unlikely as f32, r.stance_scores.neutral as f32])
-                .collect(),
-        ),
-        sentiment: Some(
-            records
-                .iter()
-                .map(|r| {
-                    [
-                        r.sentiment_scores.positive as f32,
-                        r.sentiment_scores.negative as f32,
-                        r.sentiment_scores.neutral as f32,
-                    ]
-                })
-                .collect(),
-        ),
-        valence: Some(records.iter().map(|r| r.sentiment_score).collect()),
-        speaker: Some(records.iter().map(|r| r.speaker.clone()).collect()),
-        speaker_method: Some("attribution-rules".into()),
-        boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
-    })
+    let mut out = Vec::new();
+    for set in &models.sets {
+        let scores: Vec<Scores> = set
+            .score(&texts, &embeddings)?
+            .into_iter()
+            .zip(items)
+            .map(|(s, i)| if i.boilerplate { BOILERPLATE_SCORES } else { s })
+            .collect();
+        // Round as records are rounded, so eval sees what users see.
+        let records: Vec<_> = scores
+            .iter()
+            .map(|s| crate::pipeline::record("", 1, "", false, s, String::new()))
+            .collect();
+        out.push(MethodOutput {
+            method: set.stance.name().to_owned(),
+            sentiment_method: Some(set.sentiment.name().to_owned()),
+            stance: Some(
+                records
+                    .iter()
+                    .map(|r| [r.stance_scores.likely as f32, r.stance_scores.unlikely as f32, r.stance_scores.neutral as f32])
+                    .collect(),
+            ),
+            sentiment: Some(
+                records
+                    .iter()
+                    .map(|r| {
+                        [
+                            r.sentiment_scores.positive as f32,
+                            r.sentiment_scores.negative as f32,
+                            r.sentiment_scores.neutral as f32,
+                        ]
+                    })
+                    .collect(),
+            ),
+            valence: Some(records.iter().map(|r| r.sentiment_score).collect()),
+            speaker: Some(speakers.clone()),
+            speaker_method: Some("attribution-rules".into()),
+            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
+        });
+    }
+    Ok(out)
 }
 
 /// The baselines: majority class (of the evaluated gold labels), keyword
@@ -341,7 +361,11 @@ pub fn evaluate(
             };
             let Some(predictions) = predictions else { continue };
             let probabilities: Vec<Probabilities> = labelled.iter().map(|&(i, _)| predictions[i]).collect();
-            let row = task_metrics(task, &m.method, &gold, &probabilities);
+            let name = match task {
+                Task::Sentiment => m.sentiment_method.as_deref().unwrap_or(&m.method),
+                Task::Stance => &m.method,
+            };
+            let row = task_metrics(task, name, &gold, &probabilities);
             match task {
                 Task::Stance => report.stance.push(row),
                 Task::Sentiment => report.sentiment.push(row),
@@ -451,9 +475,9 @@ pub fn sibling_outlook(labels: &std::path::Path) -> Option<std::path::PathBuf> {
 /// Evaluates every method on hand-labelled paragraphs: reads the label
 /// files and outlooks (default: [`sibling_outlook`] of the first file),
 /// looks texts up in the articles under `articles_dir`, and runs the
-/// baselines and `pipeline`.
+/// baselines and the `models`.
 pub fn evaluate_label_files(
-    pipeline: &Pipeline,
+    models: &Models,
     label_files: &[std::path::PathBuf],
     outlook: Option<&std::path::Path>,
     articles_dir: &std::path::Path,
@@ -472,10 +496,15 @@ pub fn evaluate_label_files(
     let articles = load_articles(articles_dir)?;
     let items = items(records, &articles)?;
     let mut methods = baseline_methods(&items);
-    methods.push(pipeline_method(pipeline, &items)?);
+    let first_model = methods.len();
+    methods.extend(model_methods(models, &items)?);
+    // Every model method shares the attribution rules: one speaker row.
+    for m in methods.iter_mut().skip(first_model + 1) {
+        m.speaker = None;
+    }
     let mut sources: Vec<String> = label_files.iter().map(|p| p.display().to_string()).collect();
     sources.extend(outlook.iter().map(|p| p.display().to_string()));
-    Ok(evaluate("seeds", sources, &pipeline.encoder().files().id, &items, &outlooks, &methods))
+    Ok(evaluate("seeds", sources, &models.encoder.files().id, &items, &outlooks, &methods))
 }
 
 /// Loads the articles under `dir` (any layout `stance classify` reads) by id.
@@ -559,4 +588,111 @@ pub fn agreement(a: &[LabelRecord], b: &[LabelRecord]) -> Vec<FieldAgreement> {
             })
         })
         .collect()
+}
+
+/// Leave-one-article-out cross-validation of the stance head: for each
+/// labelled article, a head trained on the corpus plus the other articles'
+/// labels predicts that article's paragraphs; the pooled predictions are
+/// scored beside a head trained on the corpus alone (the shipped recipe),
+/// on the same paragraphs. Shows what in-domain labels add.
+pub fn loao_stance(
+    encoder: &Encoder,
+    batch_size: usize,
+    corpus: &[std::path::PathBuf],
+    label_files: &[std::path::PathBuf],
+    articles_dir: &std::path::Path,
+    config: &crate::heads::train::SoftmaxConfig,
+    log: &mut dyn FnMut(&str),
+) -> Result<(EvalReport, Vec<(String, f64, f64)>)> {
+    use crate::heads::train::{cross_validate_softmax, fit_softmax, read_stance_data};
+    let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
+    let mut records = Vec::new();
+    for path in label_files {
+        records.extend(crate::labels::read_labels(path)?);
+    }
+    let articles = load_articles(articles_dir)?;
+    let items: Vec<EvalItem> = items(records, &articles)?
+        .into_iter()
+        .filter(|i| i.article.is_some() && i.gold.stance.is_some())
+        .collect();
+    let corpus_refs: Vec<&str> = corpus_texts.iter().map(String::as_str).collect();
+    let corpus_x = encoder.embed(&corpus_refs, batch_size)?;
+    let item_refs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let item_x = encoder.embed(&item_refs, batch_size)?;
+    let item_y: Vec<usize> = items
+        .iter()
+        .map(|i| Task::Stance.index_of(i.gold.stance.as_deref().expect("filtered")).expect("validated"))
+        .collect();
+
+    let pick_l2 = |x: &[Vec<f32>], y: &[usize]| -> Result<f64> {
+        let cv = cross_validate_softmax(x, y, config)?;
+        Ok(cv.iter().copied().fold((f64::NAN, f64::NEG_INFINITY), |a, (l, s)| if s >= a.1 { (l, s) } else { a }).0)
+    };
+    let predict = |w: &[f32], b: &[f32; 3], x: &[f32]| -> Probabilities {
+        let n = x.len();
+        let mut z = [0f32; 3];
+        for (k, zk) in z.iter_mut().enumerate() {
+            *zk = w[k * n..(k + 1) * n].iter().zip(x).map(|(a, c)| a * c).sum::<f32>() + b[k];
+        }
+        crate::classify::softmax(&z, 1.0)
+    };
+
+    let l2 = pick_l2(&corpus_x, &corpus_y)?;
+    let (w, b) = fit_softmax(&corpus_x, &corpus_y, l2, config)?;
+    let corpus_only: Vec<Probabilities> = item_x
+        .iter()
+        .zip(&items)
+        .map(|(x, i)| if i.boilerplate { BOILERPLATE_SCORES.stance } else { predict(&w, &b, x) })
+        .collect();
+
+    let mut ids: Vec<&str> = items.iter().filter_map(|i| i.article.as_deref()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut pooled = corpus_only.clone();
+    let mut per_fold = Vec::new();
+    for held in &ids {
+        let mut x = corpus_x.clone();
+        let mut y = corpus_y.clone();
+        for (k, item) in items.iter().enumerate() {
+            if item.article.as_deref() != Some(held) {
+                x.push(item_x[k].clone());
+                y.push(item_y[k]);
+            }
+        }
+        let l2 = pick_l2(&x, &y)?;
+        let (w, b) = fit_softmax(&x, &y, l2, config)?;
+        let fold: Vec<usize> = (0..items.len()).filter(|&k| items[k].article.as_deref() == Some(held)).collect();
+        for &k in &fold {
+            if !items[k].boilerplate {
+                pooled[k] = predict(&w, &b, &item_x[k]);
+            }
+        }
+        let gold: Vec<usize> = fold.iter().map(|&k| item_y[k]).collect();
+        let with: Vec<usize> = fold.iter().map(|&k| argmax(&pooled[k])).collect();
+        let without: Vec<usize> = fold.iter().map(|&k| argmax(&corpus_only[k])).collect();
+        let (a, c) = (
+            Confusion::new(3, &gold, &without).macro_f1(),
+            Confusion::new(3, &gold, &with).macro_f1(),
+        );
+        log(&format!("held out {held}: l2 {l2}, macro-F1 corpus-only {a:.3}, corpus+seeds {c:.3}"));
+        per_fold.push((held.to_string(), a, c));
+    }
+    let methods = vec![
+        MethodOutput {
+            method: "head (corpus only)".into(),
+            stance: Some(corpus_only),
+            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
+            ..Default::default()
+        },
+        MethodOutput {
+            method: "head (corpus + other seed articles, LOAO)".into(),
+            stance: Some(pooled),
+            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
+            ..Default::default()
+        },
+    ];
+    let mut sources: Vec<String> = corpus.iter().chain(label_files).map(|p| p.display().to_string()).collect();
+    sources.push("leave-one-article-out".into());
+    let report = evaluate("seeds-loao", sources, &encoder.files().id, &items, &[], &methods);
+    Ok((report, per_fold))
 }

@@ -23,6 +23,7 @@ pub mod classify;
 pub mod digest;
 pub mod encoder;
 pub mod error;
+pub mod heads;
 pub mod input;
 pub mod output;
 pub mod pipeline;

@@ -104,9 +104,9 @@ pub fn read(path: &Path, split: Split) -> Result<Vec<Sentence>> {
 }
 
 /// Evaluates sentiment on the test split: the majority class of the train
-/// split, the lexicon, and `model` (the pipeline's method), with 3-class
+/// split, the lexicon, and the `models`, with 3-class
 /// metrics and Pearson/Spearman of valence against the ratings.
-pub fn evaluate(path: &Path, model: Option<&crate::pipeline::Pipeline>) -> Result<EvalReport> {
+pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport> {
     let test = read(path, Split::Test)?;
     let train = read(path, Split::Train)?;
     if test.is_empty() {
@@ -150,9 +150,9 @@ pub fn evaluate(path: &Path, model: Option<&crate::pipeline::Pipeline>) -> Resul
         },
     ];
     let mut encoder = String::from("-");
-    if let Some(pipeline) = model {
-        methods.push(eval::pipeline_method(pipeline, &items)?);
-        encoder = pipeline.encoder().files().id.clone();
+    if let Some(models) = models {
+        methods.extend(eval::model_methods(models, &items)?);
+        encoder = models.encoder.files().id.clone();
     }
     let mut report = eval::evaluate(
         "nyt",
@@ -164,7 +164,10 @@ pub fn evaluate(path: &Path, model: Option<&crate::pipeline::Pipeline>) -> Resul
     );
     let ratings: Vec<f64> = test.iter().map(|s| s.rating).collect();
     for row in &mut report.sentiment {
-        let valence = methods.iter().find(|m| m.method == row.method).and_then(|m| m.valence.as_ref());
+        let valence = methods
+            .iter()
+            .find(|m| m.sentiment_method.as_deref().unwrap_or(&m.method) == row.method)
+            .and_then(|m| m.valence.as_ref());
         if let Some(v) = valence {
             row.pearson = Some(metrics::pearson(v, &ratings));
             row.spearman = Some(metrics::spearman(v, &ratings));

@@ -2,7 +2,7 @@
 //! classifier probabilities → records, in bounded chunks.
 
 use crate::article::Article;
-use crate::classify::{argmax, Classifier, Task};
+use crate::classify::{argmax, Classifier, Probabilities, Task};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::input::Document;
@@ -15,36 +15,97 @@ pub const DEFAULT_BATCH_SIZE: usize = 32;
 /// on long streams while keeping batches full.
 pub const DEFAULT_CHUNK_PARAGRAPHS: usize = 512;
 
+/// The two classifiers a pipeline applies to every paragraph.
+pub struct Classifiers {
+    pub stance: Box<dyn Classifier>,
+    pub sentiment: Box<dyn Classifier>,
+}
+
+/// One paragraph's scores.
+#[derive(Debug, Clone, Copy)]
+pub struct Scores {
+    pub stance: Probabilities,
+    pub sentiment: Probabilities,
+    /// Valence in [-1, 1].
+    pub valence: f32,
+}
+
+/// Scores of a boilerplate paragraph: `neutral` in both tasks, as the
+/// labelling guide says.
+pub const BOILERPLATE_SCORES: Scores = Scores {
+    stance: [0.0, 0.0, 1.0],
+    sentiment: [0.0, 0.0, 1.0],
+    valence: 0.0,
+};
+
+impl Classifiers {
+    /// Checks that each classifier answers its task.
+    pub fn new(stance: Box<dyn Classifier>, sentiment: Box<dyn Classifier>) -> Result<Classifiers> {
+        if stance.task() != Task::Stance || sentiment.task() != Task::Sentiment {
+            return Err(Error::Usage("classifiers given for the wrong tasks".into()));
+        }
+        Ok(Classifiers { stance, sentiment })
+    }
+
+    /// Zero-shot prototype classifiers for both tasks.
+    pub fn zero_shot(encoder: &Encoder, prototypes: &crate::classify::zero_shot::PrototypeFile) -> Result<Classifiers> {
+        use crate::classify::zero_shot::ZeroShot;
+        let stance = ZeroShot::new(Task::Stance, prototypes.task(Task::Stance), encoder)?;
+        let sentiment = ZeroShot::new(Task::Sentiment, prototypes.task(Task::Sentiment), encoder)?;
+        Classifiers::new(Box::new(stance), Box::new(sentiment))
+    }
+
+    /// The shipped trained heads, refused unless they were trained on this
+    /// encoder (`encoder_sha256` is its weights' hash).
+    pub fn heads(encoder: &Encoder, encoder_sha256: &str) -> Result<Classifiers> {
+        let stance = crate::heads::builtin(Task::Stance)?.into_classifier(encoder_sha256, encoder.dims())?;
+        let sentiment = crate::heads::builtin(Task::Sentiment)?.into_classifier(encoder_sha256, encoder.dims())?;
+        Classifiers::new(stance, sentiment)
+    }
+
+    /// Scores paragraphs from their texts and embeddings.
+    pub fn score(&self, texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Vec<Scores>> {
+        let stance = self.stance.predict(texts, embeddings)?;
+        let sentiment = self.sentiment.predict(texts, embeddings)?;
+        let valence = match self.sentiment.valence(texts, embeddings)? {
+            Some(v) => v,
+            None => sentiment.iter().map(|p| p[0] - p[1]).collect(),
+        };
+        Ok(stance
+            .into_iter()
+            .zip(sentiment)
+            .zip(valence)
+            .map(|((stance, sentiment), valence)| Scores {
+                stance,
+                sentiment,
+                valence: valence.clamp(-1.0, 1.0),
+            })
+            .collect())
+    }
+}
+
 /// An encoder with a stance and a sentiment classifier.
 pub struct Pipeline {
     encoder: Encoder,
-    stance: Box<dyn Classifier>,
-    sentiment: Box<dyn Classifier>,
+    classifiers: Classifiers,
     batch_size: usize,
 }
 
 impl Pipeline {
-    /// Builds a pipeline; the classifiers must answer the stance and the
-    /// sentiment task respectively.
-    pub fn new(encoder: Encoder, stance: Box<dyn Classifier>, sentiment: Box<dyn Classifier>) -> Result<Pipeline> {
-        if stance.task() != Task::Stance || sentiment.task() != Task::Sentiment {
-            return Err(Error::Usage("classifiers given for the wrong tasks".into()));
-        }
-        Ok(Pipeline {
+    /// Builds a pipeline from an encoder and its classifiers.
+    pub fn new(encoder: Encoder, classifiers: Classifiers) -> Pipeline {
+        Pipeline {
             encoder,
-            stance,
-            sentiment,
+            classifiers,
             batch_size: DEFAULT_BATCH_SIZE,
-        })
+        }
     }
 
     /// The zero-shot pipeline: `encoder` with prototype classifiers for
     /// both tasks.
     pub fn zero_shot(encoder: Encoder, prototypes: &crate::classify::zero_shot::PrototypeFile) -> Result<Pipeline> {
-        use crate::classify::zero_shot::ZeroShot;
-        let stance = ZeroShot::new(Task::Stance, prototypes.task(Task::Stance), &encoder)?;
-        let sentiment = ZeroShot::new(Task::Sentiment, prototypes.task(Task::Sentiment), &encoder)?;
-        Pipeline::new(encoder, Box::new(stance), Box::new(sentiment))
+        let classifiers = Classifiers::zero_shot(&encoder, prototypes)?;
+        Ok(Pipeline::new(encoder, classifiers))
     }
 
     /// Sets how many windows go through the encoder at once.
@@ -57,9 +118,13 @@ impl Pipeline {
         &self.encoder
     }
 
-    /// Names of the stance and sentiment classifiers.
-    pub fn classifier_names(&self) -> (&str, &str) {
-        (self.stance.name(), self.sentiment.name())
+    pub fn classifiers(&self) -> &Classifiers {
+        &self.classifiers
+    }
+
+    /// Windows per forward pass.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     /// Classifies every paragraph of `articles`, in order.
@@ -74,31 +139,17 @@ impl Pipeline {
             .map(|p| p.text.as_str())
             .collect();
         let embeddings = self.encoder.embed(&texts, self.batch_size)?;
-        let stance = self.stance.predict(&embeddings)?;
-        let sentiment = self.sentiment.predict(&embeddings)?;
-
-        let mut scored = stance.into_iter().zip(sentiment);
+        let mut scored = self.classifiers.score(&texts, &embeddings)?.into_iter();
         let mut records = Vec::new();
         for article in articles {
             for p in &article.paragraphs {
-                let (stance_p, sentiment_p, speaker) = if p.boilerplate {
-                    ([0.0, 0.0, 1.0], [0.0, 0.0, 1.0], speaker::NARRATOR.to_owned())
+                let (scores, speaker) = if p.boilerplate {
+                    (BOILERPLATE_SCORES, speaker::NARRATOR.to_owned())
                 } else {
-                    let (s, m) = scored.next().expect("one prediction per embedded paragraph");
-                    (s, m, speaker::attribute(&p.text))
+                    let scores = scored.next().expect("one prediction per embedded paragraph");
+                    (scores, speaker::attribute(&p.text))
                 };
-                records.push(ParagraphRecord {
-                    article: article.id.clone(),
-                    paragraph: p.index,
-                    text: p.text.clone(),
-                    boilerplate: p.boilerplate,
-                    stance: Task::Stance.labels()[argmax(&stance_p)].to_owned(),
-                    stance_scores: StanceScores::from_probabilities(&stance_p),
-                    sentiment: Task::Sentiment.labels()[argmax(&sentiment_p)].to_owned(),
-                    sentiment_scores: SentimentScores::from_probabilities(&sentiment_p),
-                    sentiment_score: round_score(sentiment_p[0] as f64 - sentiment_p[1] as f64),
-                    speaker,
-                });
+                records.push(record(&article.id, p.index, &p.text, p.boilerplate, &scores, speaker));
             }
         }
         Ok(records)
@@ -136,5 +187,21 @@ impl Pipeline {
             on_records(&self.classify(&chunk)?)?;
         }
         Ok(())
+    }
+}
+
+/// Builds the output record of one scored paragraph.
+pub fn record(article: &str, paragraph: usize, text: &str, boilerplate: bool, scores: &Scores, speaker: String) -> ParagraphRecord {
+    ParagraphRecord {
+        article: article.to_owned(),
+        paragraph,
+        text: text.to_owned(),
+        boilerplate,
+        stance: Task::Stance.labels()[argmax(&scores.stance)].to_owned(),
+        stance_scores: StanceScores::from_probabilities(&scores.stance),
+        sentiment: Task::Sentiment.labels()[argmax(&scores.sentiment)].to_owned(),
+        sentiment_scores: SentimentScores::from_probabilities(&scores.sentiment),
+        sentiment_score: round_score(scores.valence as f64),
+        speaker,
     }
 }

@@ -160,8 +160,10 @@ fn bad_input_is_one_line_naming_the_file() {
     let out = stance(&["classify", missing.to_str().unwrap()], &model);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("nope.txt"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("stance: error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("nope.txt") && errors[0].contains("No such file"), "{stderr}");
+    assert_eq!(errors[0].matches("No such file").count(), 1, "cause repeated: {stderr}");
 
     let out = stance(&["rank", "seeds"], &tmp.path().join("no-model-here"));
     assert_eq!(out.status.code(), Some(1));

@@ -55,8 +55,17 @@ pub trait Classifier: Send + Sync {
     fn task(&self) -> Task;
     /// A short name for reports ("zero-shot", "head:stance-minilm").
     fn name(&self) -> &str;
-    /// Probabilities (summing to 1) over [`Task::labels`], one per embedding.
-    fn predict(&self, embeddings: &[Vec<f32>]) -> Result<Vec<Probabilities>>;
+    /// Probabilities (summing to 1) over [`Task::labels`], one per input.
+    /// `texts[i]` is the paragraph that `embeddings[i]` encodes (heads may
+    /// use features of the text beside the embedding).
+    fn predict(&self, texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Vec<Probabilities>>;
+
+    /// A continuous valence in [-1, 1] per input, for classifiers that
+    /// model one (sentiment regression heads). `None`: the pipeline uses
+    /// P(first label) - P(second label).
+    fn valence(&self, _texts: &[&str], _embeddings: &[Vec<f32>]) -> Result<Option<Vec<f32>>> {
+        Ok(None)
+    }
 }
 
 /// Index of the largest probability; ties go to the earlier label, so

@@ -136,7 +136,7 @@ impl Classifier for ZeroShot {
         "zero-shot"
     }
 
-    fn predict(&self, embeddings: &[Vec<f32>]) -> Result<Vec<Probabilities>> {
+    fn predict(&self, _texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Vec<Probabilities>> {
         Ok(embeddings
             .iter()
             .map(|e| softmax(&self.similarities(e), self.temperature))

@@ -115,6 +115,13 @@ impl Encoder {
         &self.files
     }
 
+    /// sha256 of the weights file (memoised in the tool's cache, see
+    /// [`crate::digest::sha256_file_memo`]); heads record it to refuse
+    /// embeddings from another encoder.
+    pub fn weights_sha256(&self) -> Result<String> {
+        crate::digest::sha256_file_memo(&self.files.weights, &resolve::default_cache_dir())
+    }
+
     /// The model's configuration.
     pub fn config(&self) -> &Config {
         &self.config

@@ -1,0 +1,426 @@
+//! Training heads on frozen embeddings, deterministically.
+//!
+//! * Stance: multinomial logistic regression with an L2 penalty, fitted by
+//!   full-batch AdamW through candle's autograd from a zero start (the
+//!   objective is convex, so the start only fixes the path, and a fixed
+//!   number of steps makes the result reproducible). The penalty is chosen
+//!   by k-fold cross-validation on the training set (macro-F1).
+//! * Sentiment: ridge regression of valence (rating / 4) on the embedding
+//!   and VADER's scores, solved exactly (Cholesky, nalgebra); the penalty is
+//!   chosen by grouped cross-validation (folds by editorial), then the class
+//!   thresholds and the probability scale on a held-out dev part of the
+//!   train split. The test split is never read.
+
+use super::{DataFile, HeadMetadata, Thresholds, Weights, FORMAT_VERSION, LEXICON_FEATURES};
+use crate::baselines::LexiconSentiment;
+use crate::classify::{argmax, softmax, Task};
+use crate::digest::sha256_file;
+use crate::encoder::Encoder;
+use crate::error::{Error, Result};
+use crate::metrics::Confusion;
+use crate::nyt::{self, Split};
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+
+/// Settings of the stance trainer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SoftmaxConfig {
+    /// Candidate L2 penalties, tried in order by cross-validation.
+    pub l2_grid: Vec<f64>,
+    pub folds: usize,
+    pub steps: usize,
+    pub learning_rate: f64,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+}
+
+impl Default for SoftmaxConfig {
+    fn default() -> Self {
+        SoftmaxConfig {
+            l2_grid: vec![1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+            folds: 5,
+            steps: 400,
+            learning_rate: 0.05,
+            seed: 2026,
+        }
+    }
+}
+
+/// Fits `softmax(W x + b)` to labels `y` (0..3): returns `W` row-major
+/// `[3, features]` and `b`.
+pub fn fit_softmax(x: &[Vec<f32>], y: &[usize], l2: f64, config: &SoftmaxConfig) -> Result<(Vec<f32>, [f32; 3])> {
+    let dev = Device::Cpu;
+    let (n, f) = (x.len(), x[0].len());
+    let xs = Tensor::from_vec(x.concat(), (n, f), &dev)?;
+    let ys = Tensor::from_vec(y.iter().map(|&v| v as u32).collect::<Vec<_>>(), n, &dev)?;
+    let w = Var::zeros((f, 3), DType::F32, &dev)?;
+    let b = Var::zeros(3, DType::F32, &dev)?;
+    let params = ParamsAdamW {
+        lr: config.learning_rate,
+        weight_decay: 0.0,
+        ..Default::default()
+    };
+    let mut optimiser = AdamW::new(vec![w.clone(), b.clone()], params)?;
+    for _ in 0..config.steps {
+        let logits = xs.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?;
+        let penalty = (w.as_tensor().sqr()?.sum_all()? * l2)?;
+        optimiser.backward_step(&(loss + penalty)?)?;
+    }
+    let weight = w.as_tensor().t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    let bias = b.as_tensor().to_vec1::<f32>()?;
+    Ok((weight, [bias[0], bias[1], bias[2]]))
+}
+
+fn predict_softmax(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> usize {
+    let n = x.len();
+    let mut z = [0f32; 3];
+    for (k, zk) in z.iter_mut().enumerate() {
+        *zk = weight[k * n..(k + 1) * n].iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + bias[k];
+    }
+    argmax(&softmax(&z, 1.0))
+}
+
+/// Deterministic fold of each example: a seeded shuffle dealt round-robin.
+pub fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let mut fold = vec![0; n];
+    for (position, &i) in order.iter().enumerate() {
+        fold[i] = position % k;
+    }
+    fold
+}
+
+/// Macro-F1 of each candidate penalty under k-fold cross-validation.
+pub fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfig) -> Result<Vec<(f64, f64)>> {
+    let fold = folds(x.len(), config.folds, config.seed);
+    let mut scores = Vec::new();
+    for &l2 in &config.l2_grid {
+        let mut predicted = vec![0; x.len()];
+        for k in 0..config.folds {
+            let train: Vec<usize> = (0..x.len()).filter(|&i| fold[i] != k).collect();
+            let xs: Vec<Vec<f32>> = train.iter().map(|&i| x[i].clone()).collect();
+            let ys: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+            let (w, b) = fit_softmax(&xs, &ys, l2, config)?;
+            for i in (0..x.len()).filter(|&i| fold[i] == k) {
+                predicted[i] = predict_softmax(&w, &b, &x[i]);
+            }
+        }
+        scores.push((l2, Confusion::new(3, y, &predicted).macro_f1()));
+    }
+    Ok(scores)
+}
+
+/// Texts and stance labels of label files that carry their own text.
+pub fn read_stance_data(files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
+    let (mut texts, mut labels, mut data) = (Vec::new(), Vec::new(), Vec::new());
+    for path in files {
+        let records = crate::labels::read_labels(path)?;
+        let mut used = 0;
+        for r in &records {
+            let (Some(text), Some(stance)) = (&r.text, &r.stance) else {
+                return Err(Error::input(path, Some(r.origin.1), "a training record needs \"text\" and \"stance\""));
+            };
+            texts.push(text.clone());
+            labels.push(Task::Stance.index_of(stance).expect("validated by read_labels"));
+            used += 1;
+        }
+        data.push(DataFile {
+            path: path.display().to_string(),
+            sha256: sha256_file(path)?,
+            records: used,
+        });
+    }
+    Ok((texts, labels, data))
+}
+
+/// Metadata fields every head shares.
+fn metadata(name: &str, task: Task, kind: &str, encoder: &Encoder, encoder_sha256: &str, features: Vec<String>) -> HeadMetadata {
+    HeadMetadata {
+        format: FORMAT_VERSION,
+        name: name.to_owned(),
+        task: task.name().to_owned(),
+        kind: kind.to_owned(),
+        labels: task.labels().iter().map(|l| l.to_string()).collect(),
+        encoder: encoder.files().id.clone(),
+        encoder_weights_sha256: encoder_sha256.to_owned(),
+        dims: encoder.dims(),
+        features,
+        training_data: Vec::new(),
+        hyper_parameters: serde_json::Value::Null,
+        cross_validation: serde_json::Value::Null,
+        thresholds: None,
+        created_by: format!("stance {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Embedding batch size used for training (fixed: part of reproducibility).
+pub const TRAIN_BATCH: usize = 32;
+
+/// Trains the stance head on labelled paragraphs.
+pub fn train_stance(
+    name: &str,
+    encoder: &Encoder,
+    encoder_sha256: &str,
+    files: &[PathBuf],
+    config: &SoftmaxConfig,
+    log: &mut dyn FnMut(&str),
+) -> Result<(HeadMetadata, Weights)> {
+    let (texts, y, data) = read_stance_data(files)?;
+    log(&format!("embedding {} training paragraphs", texts.len()));
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let x = encoder.embed(&refs, TRAIN_BATCH)?;
+    let cv = cross_validate_softmax(&x, &y, config)?;
+    // Best macro-F1; on a tie the larger penalty (the simpler model).
+    let (l2, best) = cv
+        .iter()
+        .copied()
+        .fold((f64::NAN, f64::NEG_INFINITY), |acc, (l, s)| if s >= acc.1 { (l, s) } else { acc });
+    log(&format!("cross-validation: {cv:?}; chose l2 = {l2} (macro-F1 {best:.3})"));
+    let (weight, bias) = fit_softmax(&x, &y, l2, config)?;
+    let features = x[0].len();
+    let mut meta = metadata(name, Task::Stance, "softmax-regression", encoder, encoder_sha256, vec!["embedding".into()]);
+    meta.training_data = data;
+    meta.hyper_parameters = serde_json::json!({
+        "l2": l2, "steps": config.steps, "learning_rate": config.learning_rate,
+        "optimiser": "AdamW (full batch, zero start)", "folds": config.folds, "seed": config.seed,
+        "l2_grid": config.l2_grid, "embedding_batch": TRAIN_BATCH,
+    });
+    meta.cross_validation = serde_json::json!({
+        "metric": "macro_f1", "scores": cv.iter().map(|(l, s)| serde_json::json!({"l2": l, "macro_f1": s})).collect::<Vec<_>>(),
+    });
+    let mut weights = Weights::new();
+    weights.insert("weight".into(), (vec![3, features], weight));
+    weights.insert("bias".into(), (vec![3], bias.to_vec()));
+    Ok((meta, weights))
+}
+
+/// Ridge regression with an unpenalised intercept, solved exactly.
+pub fn fit_ridge(x: &[Vec<f32>], y: &[f64], l2: f64) -> Result<(Vec<f32>, f32)> {
+    let (n, f) = (x.len(), x[0].len());
+    let mean_x: Vec<f64> = (0..f).map(|j| x.iter().map(|r| r[j] as f64).sum::<f64>() / n as f64).collect();
+    let mean_y = y.iter().sum::<f64>() / n as f64;
+    let xc = nalgebra::DMatrix::from_fn(n, f, |i, j| x[i][j] as f64 - mean_x[j]);
+    let yc = nalgebra::DVector::from_iterator(n, y.iter().map(|v| v - mean_y));
+    let mut gram = xc.transpose() * &xc;
+    for j in 0..f {
+        gram[(j, j)] += l2 * n as f64;
+    }
+    let rhs = xc.transpose() * yc;
+    let w = gram
+        .cholesky()
+        .ok_or_else(|| Error::Model("ridge system is not positive definite".into()))?
+        .solve(&rhs);
+    let bias = mean_y - w.iter().zip(&mean_x).map(|(a, b)| a * b).sum::<f64>();
+    Ok((w.iter().map(|v| *v as f32).collect(), bias as f32))
+}
+
+fn predict_linear(w: &[f32], b: f32, x: &[f32]) -> f64 {
+    (w.iter().zip(x).map(|(a, c)| a * c).sum::<f32>() + b) as f64
+}
+
+/// Settings of the sentiment trainer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RidgeConfig {
+    pub l2_grid: Vec<f64>,
+    /// Cross-validation folds over the fit part, grouped by editorial.
+    pub folds: u32,
+}
+
+impl Default for RidgeConfig {
+    fn default() -> Self {
+        RidgeConfig {
+            l2_grid: vec![1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+            folds: 4,
+        }
+    }
+}
+
+/// The dev part of the NYT train split: editorials ≡ 1 (mod 5). Grouping
+/// by editorial keeps sentences of one editorial on one side.
+pub fn is_dev(editorial: u32) -> bool {
+    editorial % 5 == 1
+}
+
+/// Trains the sentiment head on the NYT train split.
+pub fn train_sentiment(
+    name: &str,
+    encoder: &Encoder,
+    encoder_sha256: &str,
+    nyt_path: &Path,
+    config: &RidgeConfig,
+    log: &mut dyn FnMut(&str),
+) -> Result<(HeadMetadata, Weights)> {
+    let train = nyt::read(nyt_path, Split::Train)?;
+    let lexicon = LexiconSentiment::default();
+    let features: Vec<String> = std::iter::once("embedding".to_owned())
+        .chain(LEXICON_FEATURES.iter().map(|s| s.to_string()))
+        .collect();
+    log(&format!("embedding {} train-split sentences", train.len()));
+    let refs: Vec<&str> = train.iter().map(|s| s.text.as_str()).collect();
+    let embeddings = encoder.embed(&refs, TRAIN_BATCH)?;
+    let x: Vec<Vec<f32>> = train
+        .iter()
+        .zip(&embeddings)
+        .map(|(s, e)| super::featurise(&features, &s.text, e, &lexicon))
+        .collect();
+    let y: Vec<f64> = train.iter().map(|s| s.rating / 4.0).collect();
+    let (fit, dev): (Vec<usize>, Vec<usize>) = (0..train.len()).partition(|&i| !is_dev(train[i].editorial));
+
+    // Penalty by grouped cross-validation on the fit part (Pearson's r).
+    let mut cv = Vec::new();
+    for &l2 in &config.l2_grid {
+        let mut predicted = vec![0.0; train.len()];
+        for k in 0..config.folds {
+            let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
+            let tr: Vec<usize> = fit.iter().copied().filter(|&i| fold_of(i) != k).collect();
+            let (w, b) = fit_ridge(&pick(&x, &tr), &pick(&y, &tr), l2)?;
+            for &i in fit.iter().filter(|&&i| fold_of(i) == k) {
+                predicted[i] = predict_linear(&w, b, &x[i]);
+            }
+        }
+        let r = crate::metrics::pearson(&pick(&predicted, &fit), &pick(&y, &fit));
+        cv.push((l2, r));
+    }
+    let (l2, best) = cv
+        .iter()
+        .copied()
+        .fold((f64::NAN, f64::NEG_INFINITY), |acc, (l, s)| if s >= acc.1 { (l, s) } else { acc });
+    log(&format!("cross-validation (Pearson): {cv:?}; chose l2 = {l2} (r {best:.3})"));
+    let (weight, bias) = fit_ridge(&pick(&x, &fit), &pick(&y, &fit), l2)?;
+
+    // Thresholds and spread on dev.
+    let dev_pred: Vec<f64> = dev.iter().map(|&i| predict_linear(&weight, bias, &x[i])).collect();
+    let dev_gold: Vec<usize> = dev
+        .iter()
+        .map(|&i| Task::Sentiment.index_of(train[i].class()).expect("a sentiment label"))
+        .collect();
+    let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
+    for a in 0..=50 {
+        for c in 0..=50 {
+            let (neg, pos) = (-(a as f64) * 0.01, c as f64 * 0.01);
+            let predicted: Vec<usize> = dev_pred.iter().map(|&v| class_of(v, neg, pos)).collect();
+            let f1 = Confusion::new(3, &dev_gold, &predicted).macro_f1();
+            if f1 > best_f1 {
+                (best_t, best_f1) = ((neg, pos), f1);
+            }
+        }
+    }
+    // Scale: the sharpness that gives the dev classes the least log loss.
+    let nll = |scale: f64| -> f64 {
+        let t = Thresholds { negative: best_t.0, positive: best_t.1, scale };
+        dev_pred
+            .iter()
+            .zip(&dev_gold)
+            .map(|(&v, &g)| -(super::threshold_probabilities(v, &t)[g] as f64).max(1e-12).ln())
+            .sum::<f64>()
+            / dev_pred.len() as f64
+    };
+    let scale = (1..=100)
+        .map(|i| i as f64 * 0.005)
+        .fold((f64::NAN, f64::INFINITY), |best, s| {
+            let loss = nll(s);
+            if loss < best.1 {
+                (s, loss)
+            } else {
+                best
+            }
+        })
+        .0;
+    let dev_r = crate::metrics::pearson(&dev_pred, &pick(&y, &dev));
+    log(&format!(
+        "dev: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"
+    ));
+
+    let mut meta = metadata(name, Task::Sentiment, "valence-ridge", encoder, encoder_sha256, features);
+    meta.training_data = vec![DataFile {
+        path: nyt_path.display().to_string(),
+        sha256: sha256_file(nyt_path)?,
+        records: train.len(),
+    }];
+    meta.hyper_parameters = serde_json::json!({
+        "l2": l2, "target": "rating / 4", "solver": "Cholesky (nalgebra)", "l2_grid": config.l2_grid,
+        "folds": config.folds, "fold_of": "(editorial / 5) % folds", "dev": "editorial % 5 == 1",
+        "fit_sentences": fit.len(), "dev_sentences": dev.len(), "embedding_batch": TRAIN_BATCH,
+    });
+    meta.cross_validation = serde_json::json!({
+        "metric": "pearson", "scores": cv.iter().map(|(l, s)| serde_json::json!({"l2": l, "pearson": s})).collect::<Vec<_>>(),
+        "dev": {"pearson": dev_r, "macro_f1": best_f1},
+    });
+    meta.thresholds = Some(Thresholds {
+        negative: best_t.0,
+        positive: best_t.1,
+        scale,
+    });
+    let n = weight.len();
+    let mut weights = Weights::new();
+    weights.insert("weight".into(), (vec![n], weight));
+    weights.insert("bias".into(), (vec![1], vec![bias]));
+    Ok((meta, weights))
+}
+
+fn class_of(v: f64, negative: f64, positive: f64) -> usize {
+    if v > positive {
+        0
+    } else if v < negative {
+        1
+    } else {
+        2
+    }
+}
+
+fn pick<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
+    idx.iter().map(|&i| v[i].clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_regression_separates_and_is_reproducible() {
+        // Three clusters along three axes, with a little overlap.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..60 {
+            let k = i % 3;
+            let mut v = vec![0.1f32 * ((i % 7) as f32 / 7.0); 4];
+            v[k] += 1.0;
+            x.push(v);
+            y.push(k);
+        }
+        let config = SoftmaxConfig {
+            steps: 200,
+            ..Default::default()
+        };
+        let (w1, b1) = fit_softmax(&x, &y, 1e-3, &config).unwrap();
+        let (w2, b2) = fit_softmax(&x, &y, 1e-3, &config).unwrap();
+        assert_eq!((w1.clone(), b1), (w2, b2), "same data, same weights, bit for bit");
+        let right = x.iter().zip(&y).filter(|(v, &k)| predict_softmax(&w1, &b1, v) == k).count();
+        assert_eq!(right, 60);
+        let cv = cross_validate_softmax(&x, &y, &config).unwrap();
+        assert_eq!(cv.len(), config.l2_grid.len());
+        assert!(cv.iter().all(|(_, f1)| *f1 > 0.9), "{cv:?}");
+    }
+
+    #[test]
+    fn ridge_recovers_a_linear_function() {
+        let x: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32 / 50.0, ((i * 7) % 11) as f32 / 11.0]).collect();
+        let y: Vec<f64> = x.iter().map(|v| 0.5 + 2.0 * v[0] as f64 - 1.0 * v[1] as f64).collect();
+        let (w, b) = fit_ridge(&x, &y, 1e-9).unwrap();
+        assert!((w[0] - 2.0).abs() < 1e-3 && (w[1] + 1.0).abs() < 1e-3 && (b - 0.5).abs() < 1e-3, "{w:?} {b}");
+    }
+
+    #[test]
+    fn folds_are_balanced_and_seeded() {
+        let f = folds(10, 5, 1);
+        assert_eq!(f, folds(10, 5, 1));
+        for k in 0..5 {
+            assert_eq!(f.iter().filter(|&&v| v == k).count(), 2);
+        }
+    }
+}
