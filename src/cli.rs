@@ -563,12 +563,12 @@ fn loao(model: &str, train: &[PathBuf], labels: &[PathBuf], articles: &std::path
         &mut log,
     )?;
     match format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": report, "folds": folds.iter().map(|(a, x, y)| serde_json::json!({"article": a, "corpus_only_macro_f1": x, "with_seeds_macro_f1": y})).collect::<Vec<_>>()}))?),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": report, "folds": folds}))?),
         ReportFormat::Markdown => {
             print!("{}", stance::report::markdown(&report));
             println!("## Per held-out article (stance macro-F1)\n\n| article | corpus only | corpus + other seed articles |\n|---|---:|---:|");
-            for (a, x, y) in folds {
-                println!("| {a} | {x:.3} | {y:.3} |");
+            for f in folds {
+                println!("| {} | {:.3} | {:.3} |", f.article, f.corpus_only_macro_f1, f.with_seeds_macro_f1);
             }
         }
     }

@@ -590,6 +590,16 @@ pub fn agreement(a: &[LabelRecord], b: &[LabelRecord]) -> Vec<FieldAgreement> {
         .collect()
 }
 
+/// One held-out article of [`loao_stance`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoaoFold {
+    pub article: String,
+    /// Stance macro-F1 of the corpus-only head on this article.
+    pub corpus_only_macro_f1: f64,
+    /// Stance macro-F1 of the head that also saw the other articles' labels.
+    pub with_seeds_macro_f1: f64,
+}
+
 /// Leave-one-article-out cross-validation of the stance head: for each
 /// labelled article, a head trained on the corpus plus the other articles'
 /// labels predicts that article's paragraphs; the pooled predictions are
@@ -603,7 +613,7 @@ pub fn loao_stance(
     articles_dir: &std::path::Path,
     config: &crate::heads::train::SoftmaxConfig,
     log: &mut dyn FnMut(&str),
-) -> Result<(EvalReport, Vec<(String, f64, f64)>)> {
+) -> Result<(EvalReport, Vec<LoaoFold>)> {
     use crate::heads::train::{cross_validate_softmax, fit_softmax, read_stance_data};
     let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
     let mut records = Vec::new();
@@ -675,7 +685,11 @@ pub fn loao_stance(
             Confusion::new(3, &gold, &with).macro_f1(),
         );
         log(&format!("held out {held}: l2 {l2}, macro-F1 corpus-only {a:.3}, corpus+seeds {c:.3}"));
-        per_fold.push((held.to_string(), a, c));
+        per_fold.push(LoaoFold {
+            article: held.to_string(),
+            corpus_only_macro_f1: a,
+            with_seeds_macro_f1: c,
+        });
     }
     let methods = vec![
         MethodOutput {
