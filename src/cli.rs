@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use stance::classify::zero_shot::PrototypeFile;
+use stance::classify::Task;
 use stance::encoder::{self, Encoder, ResolveOptions};
 use stance::input::{Documents, InputFormat, InputOptions};
 use stance::output::{self, Format, RecordWriter};
@@ -70,9 +71,9 @@ enum Command {
         /// What the head classifies.
         #[arg(long, value_enum)]
         task: TaskArg,
-        /// Training data: label JSONL files with "text" and "stance" for
-        /// stance; the NYT editorial-snippets TSV for sentiment (its train
-        /// split only is read).
+        /// Training data: label JSONL files with "text" and the task's label
+        /// (a softmax head), or, for sentiment, the NYT editorial-snippets
+        /// TSV (a valence head on its train split only).
         #[arg(long, required = true, num_args = 1..)]
         data: Vec<PathBuf>,
         /// Output directory (head.safetensors + head.json).
@@ -156,6 +157,10 @@ struct EvalArgs {
     /// Paragraph windows per forward pass.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..))]
     batch_size: u16,
+    /// Also evaluate these heads (a set with --stance-head/--sentiment-head
+    /// in place of the shipped ones).
+    #[command(flatten)]
+    heads: HeadArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -193,6 +198,18 @@ struct InputArgs {
     /// Classifiers: trained heads, or zero-shot prototypes.
     #[arg(long, value_enum, default_value = "auto")]
     classifier: ClassifierArg,
+    #[command(flatten)]
+    heads: HeadArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct HeadArgs {
+    /// A stance head directory (from `stance train`) instead of the shipped one.
+    #[arg(long)]
+    stance_head: Option<PathBuf>,
+    /// A sentiment head directory instead of the shipped one.
+    #[arg(long)]
+    sentiment_head: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -316,7 +333,7 @@ fn load_encoder(model: &str, quiet: bool) -> Result<Encoder> {
 
 fn build_pipeline(model: &str, input: &InputArgs, quiet: bool) -> Result<Pipeline> {
     let encoder = load_encoder(model, quiet)?;
-    let classifiers = choose_classifiers(&encoder, input.classifier, input.prototypes.as_deref(), quiet)?;
+    let classifiers = choose_classifiers(&encoder, input.classifier, input.prototypes.as_deref(), &input.heads, quiet)?;
     Ok(Pipeline::new(encoder, classifiers).with_batch_size(input.batch_size as usize))
 }
 
@@ -331,13 +348,22 @@ fn choose_classifiers(
     encoder: &Encoder,
     choice: ClassifierArg,
     prototypes: Option<&std::path::Path>,
+    heads: &HeadArgs,
     quiet: bool,
 ) -> Result<Classifiers> {
+    let trained = || -> Result<Classifiers> {
+        Ok(Classifiers::heads_from(
+            encoder,
+            &encoder.weights_sha256()?,
+            heads.stance_head.as_deref(),
+            heads.sentiment_head.as_deref(),
+        )?)
+    };
     let zero_shot = || -> Result<Classifiers> { Ok(Classifiers::zero_shot(encoder, &load_prototypes(prototypes)?)?) };
     match choice {
         ClassifierArg::ZeroShot => zero_shot(),
-        ClassifierArg::Head => Ok(Classifiers::heads(encoder, &encoder.weights_sha256()?)?),
-        ClassifierArg::Auto => match Classifiers::heads(encoder, &encoder.weights_sha256()?) {
+        ClassifierArg::Head => trained(),
+        ClassifierArg::Auto => match trained() {
             Ok(heads) => Ok(heads),
             Err(e) => {
                 if !quiet {
@@ -477,8 +503,19 @@ fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
             None
         }
     };
+    let custom = if args.heads.stance_head.is_some() || args.heads.sentiment_head.is_some() {
+        Some(Classifiers::heads_from(
+            &encoder,
+            &encoder.weights_sha256()?,
+            args.heads.stance_head.as_deref(),
+            args.heads.sentiment_head.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let mut sets = vec![&zero_shot];
     sets.extend(heads.as_ref());
+    sets.extend(custom.as_ref());
     let models = stance::eval::Models {
         encoder: &encoder,
         batch_size: args.batch_size as usize,
@@ -534,8 +571,11 @@ fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, na
         TaskArg::Stance => {
             stance::heads::train::train_stance(&name, &encoder, &sha, data, &Default::default(), &mut log)?
         }
+        TaskArg::Sentiment if data.iter().all(|d| d.extension().is_some_and(|e| e == "jsonl")) => {
+            stance::heads::train::train_softmax_head(Task::Sentiment, &name, &encoder, &sha, data, &Default::default(), &mut log)?
+        }
         TaskArg::Sentiment => {
-            anyhow::ensure!(data.len() == 1, "sentiment trains on one NYT ratings file, got {}", data.len());
+            anyhow::ensure!(data.len() == 1, "sentiment trains on one NYT ratings file (or on JSONL labels), got {}", data.len());
             stance::heads::train::train_sentiment(&name, &encoder, &sha, &data[0], &Default::default(), &mut log)?
         }
     };

@@ -365,6 +365,14 @@ pub fn evaluate(
                 Task::Sentiment => m.sentiment_method.as_deref().unwrap_or(&m.method),
                 Task::Stance => &m.method,
             };
+            let rows = match task {
+                Task::Stance => &report.stance,
+                Task::Sentiment => &report.sentiment,
+            };
+            // Sets that share a classifier would repeat its row.
+            if rows.iter().any(|r| r.method == name) {
+                continue;
+            }
             let row = task_metrics(task, name, &gold, &probabilities);
             match task {
                 Task::Stance => report.stance.push(row),

@@ -58,9 +58,30 @@ impl Classifiers {
     /// The shipped trained heads, refused unless they were trained on this
     /// encoder (`encoder_sha256` is its weights' hash).
     pub fn heads(encoder: &Encoder, encoder_sha256: &str) -> Result<Classifiers> {
-        let stance = crate::heads::builtin(Task::Stance)?.into_classifier(encoder_sha256, encoder.dims())?;
-        let sentiment = crate::heads::builtin(Task::Sentiment)?.into_classifier(encoder_sha256, encoder.dims())?;
-        Classifiers::new(stance, sentiment)
+        Classifiers::heads_from(encoder, encoder_sha256, None, None)
+    }
+
+    /// Trained heads, each from a directory when given, else the shipped one.
+    pub fn heads_from(
+        encoder: &Encoder,
+        encoder_sha256: &str,
+        stance_dir: Option<&std::path::Path>,
+        sentiment_dir: Option<&std::path::Path>,
+    ) -> Result<Classifiers> {
+        let load = |task: Task, dir: Option<&std::path::Path>| -> Result<Box<dyn Classifier>> {
+            let head = match dir {
+                Some(dir) => crate::heads::LoadedHead::from_dir(dir)?,
+                None => crate::heads::builtin(task)?,
+            };
+            if head.metadata.task()? != task {
+                return Err(Error::ModelFile {
+                    path: head.origin.clone(),
+                    message: format!("a {} head, where a {} head was expected", head.metadata.task, task.name()),
+                });
+            }
+            head.into_classifier(encoder_sha256, encoder.dims())
+        };
+        Classifiers::new(load(Task::Stance, stance_dir)?, load(Task::Sentiment, sentiment_dir)?)
     }
 
     /// Scores paragraphs from their texts and embeddings.

@@ -117,16 +117,25 @@ pub fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfi
 
 /// Texts and stance labels of label files that carry their own text.
 pub fn read_stance_data(files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
+    read_label_data(Task::Stance, files)
+}
+
+/// Texts and `task` labels of label files that carry their own text.
+pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
     let (mut texts, mut labels, mut data) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
         let records = crate::labels::read_labels(path)?;
         let mut used = 0;
         for r in &records {
-            let (Some(text), Some(stance)) = (&r.text, &r.stance) else {
-                return Err(Error::input(path, Some(r.origin.1), "a training record needs \"text\" and \"stance\""));
+            let (Some(text), Some(label)) = (&r.text, r.label(task)) else {
+                return Err(Error::input(
+                    path,
+                    Some(r.origin.1),
+                    format!("a training record needs \"text\" and \"{}\"", task.name()),
+                ));
             };
             texts.push(text.clone());
-            labels.push(Task::Stance.index_of(stance).expect("validated by read_labels"));
+            labels.push(task.index_of(label).expect("validated by read_labels"));
             used += 1;
         }
         data.push(DataFile {
@@ -170,7 +179,20 @@ pub fn train_stance(
     config: &SoftmaxConfig,
     log: &mut dyn FnMut(&str),
 ) -> Result<(HeadMetadata, Weights)> {
-    let (texts, y, data) = read_stance_data(files)?;
+    train_softmax_head(Task::Stance, name, encoder, encoder_sha256, files, config, log)
+}
+
+/// Trains a softmax head for `task` on labelled paragraphs.
+pub fn train_softmax_head(
+    task: Task,
+    name: &str,
+    encoder: &Encoder,
+    encoder_sha256: &str,
+    files: &[PathBuf],
+    config: &SoftmaxConfig,
+    log: &mut dyn FnMut(&str),
+) -> Result<(HeadMetadata, Weights)> {
+    let (texts, y, data) = read_label_data(task, files)?;
     log(&format!("embedding {} training paragraphs", texts.len()));
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let x = encoder.embed(&refs, TRAIN_BATCH)?;
@@ -183,7 +205,7 @@ pub fn train_stance(
     log(&format!("cross-validation: {cv:?}; chose l2 = {l2} (macro-F1 {best:.3})"));
     let (weight, bias) = fit_softmax(&x, &y, l2, config)?;
     let features = x[0].len();
-    let mut meta = metadata(name, Task::Stance, "softmax-regression", encoder, encoder_sha256, vec!["embedding".into()]);
+    let mut meta = metadata(name, task, "softmax-regression", encoder, encoder_sha256, vec!["embedding".into()]);
     meta.training_data = data;
     meta.hyper_parameters = serde_json::json!({
         "l2": l2, "steps": config.steps, "learning_rate": config.learning_rate,
