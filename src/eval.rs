@@ -222,20 +222,52 @@ pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> 
 }
 
 /// The model-based method: the pipeline's own records for each item.
-pub fn pipeline_method(pipeline: &Pipeline, items: &[EvalItem]) -> Result<MethodOutput> {
-    let articles: Vec<Article> = items
+///
+/// Items that point into one of `articles` are classified with their whole
+/// article, as `stance classify` would (speaker attribution reads earlier
+/// paragraphs); other items are classified on their own.
+pub fn pipeline_method(pipeline: &Pipeline, items: &[EvalItem], articles: &HashMap<String, Article>) -> Result<MethodOutput> {
+    let mut ids: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.article.as_deref())
+        .filter(|id| articles.contains_key(*id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut batch: Vec<Article> = ids.iter().map(|id| articles[*id].clone()).collect();
+    let standalone = |i: usize| format!("\u{0}item:{i}");
+    for (i, item) in items.iter().enumerate() {
+        if !item.article.as_deref().is_some_and(|id| articles.contains_key(id)) {
+            batch.push(Article {
+                id: standalone(i),
+                paragraphs: vec![crate::article::Paragraph {
+                    index: 1,
+                    text: item.text.clone(),
+                    boilerplate: item.boilerplate,
+                }],
+            });
+        }
+    }
+    let all = pipeline.classify(&batch)?;
+    let by_key: HashMap<(&str, usize), &crate::record::ParagraphRecord> =
+        all.iter().map(|r| ((r.article.as_str(), r.paragraph), r)).collect();
+    let keys: Vec<(String, usize)> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| Article {
-            id: i.to_string(),
-            paragraphs: vec![crate::article::Paragraph {
-                index: 1,
-                text: item.text.clone(),
-                boilerplate: item.boilerplate,
-            }],
+        .map(|(i, item)| match (item.article.as_deref(), item.gold.paragraph) {
+            (Some(id), Some(p)) if articles.contains_key(id) => (id.to_owned(), p),
+            _ => (standalone(i), 1),
         })
         .collect();
-    let records = pipeline.classify(&articles)?;
+    let records: Vec<crate::record::ParagraphRecord> = keys
+        .iter()
+        .map(|(id, p)| {
+            by_key
+                .get(&(id.as_str(), *p))
+                .map(|r| (*r).clone())
+                .ok_or_else(|| Error::Usage(format!("no paragraph {p} in article {id}")))
+        })
+        .collect::<Result<_>>()?;
     let (stance_name, _) = pipeline.classifier_names();
     Ok(MethodOutput {
         method: stance_name.to_owned(),
@@ -472,7 +504,7 @@ pub fn evaluate_label_files(
     let articles = load_articles(articles_dir)?;
     let items = items(records, &articles)?;
     let mut methods = baseline_methods(&items);
-    methods.push(pipeline_method(pipeline, &items)?);
+    methods.push(pipeline_method(pipeline, &items, &articles)?);
     let mut sources: Vec<String> = label_files.iter().map(|p| p.display().to_string()).collect();
     sources.extend(outlook.iter().map(|p| p.display().to_string()));
     Ok(evaluate("seeds", sources, &pipeline.encoder().files().id, &items, &outlooks, &methods))

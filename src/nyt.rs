@@ -151,7 +151,7 @@ pub fn evaluate(path: &Path, model: Option<&crate::pipeline::Pipeline>) -> Resul
     ];
     let mut encoder = String::from("-");
     if let Some(pipeline) = model {
-        methods.push(eval::pipeline_method(pipeline, &items)?);
+        methods.push(eval::pipeline_method(pipeline, &items, &Default::default())?);
         encoder = pipeline.encoder().files().id.clone();
     }
     let mut report = eval::evaluate(
