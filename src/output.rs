@@ -33,7 +33,7 @@ pub struct RecordWriter<W: Write> {
 }
 
 /// Column names of the CSV form of a record.
-pub const RECORD_CSV_HEADER: [&str; 14] = [
+pub const RECORD_CSV_HEADER: [&str; 16] = [
     "article",
     "paragraph",
     "text",
@@ -48,7 +48,12 @@ pub const RECORD_CSV_HEADER: [&str; 14] = [
     "sentiment_neutral",
     "sentiment_score",
     "speaker",
+    "speaker_role",
+    "quotes",
 ];
+
+/// Separator of a record's quotations in one CSV cell.
+pub const CSV_QUOTE_SEPARATOR: &str = " | ";
 
 impl<W: Write> RecordWriter<W> {
     pub fn new(out: W, format: Format) -> Self {
@@ -94,6 +99,8 @@ impl<W: Write> RecordWriter<W> {
                     r.sentiment_scores.neutral.to_string(),
                     r.sentiment_score.to_string(),
                     r.speaker.clone(),
+                    r.speaker_role.clone().unwrap_or_default(),
+                    r.quotes.join(CSV_QUOTE_SEPARATOR),
                 ]));
                 s
             }
@@ -249,6 +256,8 @@ mod tests {
             sentiment_scores: SentimentScores { positive: 0.1, negative: 0.2, neutral: 0.7 },
             sentiment_score: -0.1,
             speaker: "narrator".into(),
+            speaker_role: None,
+            quotes: Vec::new(),
         }
     }
 
@@ -272,7 +281,7 @@ mod tests {
         let line = String::from_utf8(w.finish().unwrap()).unwrap();
         let keys: Vec<&str> = [
             "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker",
+            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes",
         ]
         .to_vec();
         let mut last = 0;

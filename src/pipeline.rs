@@ -77,15 +77,24 @@ impl Pipeline {
         let stance = self.stance.predict(&embeddings)?;
         let sentiment = self.sentiment.predict(&embeddings)?;
 
+        // Attribution reads whole articles (and the batch, for full names);
+        // boilerplate is left out so a byline never becomes a source.
+        let content: Vec<Vec<&str>> = articles
+            .iter()
+            .map(|a| a.paragraphs.iter().filter(|p| !p.boilerplate).map(|p| p.text.as_str()).collect())
+            .collect();
+        let mut attributions = speaker::attribute_articles(&content).into_iter().flatten();
+
         let mut scored = stance.into_iter().zip(sentiment);
         let mut records = Vec::new();
         for article in articles {
             for p in &article.paragraphs {
-                let (stance_p, sentiment_p, speaker) = if p.boilerplate {
-                    ([0.0, 0.0, 1.0], [0.0, 0.0, 1.0], speaker::NARRATOR.to_owned())
+                let (stance_p, sentiment_p, attribution) = if p.boilerplate {
+                    ([0.0, 0.0, 1.0], [0.0, 0.0, 1.0], speaker::Attribution::narrator())
                 } else {
-                    let (s, m) = scored.next().expect("one prediction per embedded paragraph");
-                    (s, m, speaker::attribute(&p.text))
+                    let (s, m) = scored.next().ok_or_else(|| Error::Model("fewer predictions than paragraphs".into()))?;
+                    let a = attributions.next().unwrap_or_else(speaker::Attribution::narrator);
+                    (s, m, a)
                 };
                 records.push(ParagraphRecord {
                     article: article.id.clone(),
@@ -97,7 +106,9 @@ impl Pipeline {
                     sentiment: Task::Sentiment.labels()[argmax(&sentiment_p)].to_owned(),
                     sentiment_scores: SentimentScores::from_probabilities(&sentiment_p),
                     sentiment_score: round_score(sentiment_p[0] as f64 - sentiment_p[1] as f64),
-                    speaker,
+                    quotes: attribution.quote_texts(&p.text),
+                    speaker: attribution.speaker,
+                    speaker_role: attribution.role,
                 });
             }
         }

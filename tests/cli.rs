@@ -43,7 +43,7 @@ fn check_record(r: &serde_json::Value) {
         keys,
         [
             "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker"
+            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes"
         ]
     );
     let sum = |v: &serde_json::Value, keys: [&str; 3]| -> f64 { keys.iter().map(|k| v[*k].as_f64().unwrap()).sum() };
@@ -54,6 +54,10 @@ fn check_record(r: &serde_json::Value) {
     let v = r["sentiment_score"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&v));
     assert!(!r["speaker"].as_str().unwrap().is_empty());
+    assert!(r["speaker_role"].is_null() || r["speaker_role"].is_string());
+    for q in r["quotes"].as_array().unwrap() {
+        assert!(r["text"].as_str().unwrap().contains(q.as_str().unwrap()));
+    }
 }
 
 fn check_seed_run(model: &Path) {
