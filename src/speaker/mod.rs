@@ -39,6 +39,9 @@ use text::Token;
 /// The speaker of a paragraph told in the reporter's own voice.
 pub const NARRATOR: &str = "narrator";
 
+/// Longest appositive or role read after a name, in tokens.
+const MAX_APPOSITIVE_TOKENS: usize = 40;
+
 /// A byte range of a paragraph, on character boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
@@ -424,6 +427,14 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
             .filter(|q| text::word_count(&original[q.start..q.end]) >= MIN_QUOTE_WORDS)
             .collect();
         let first_here = out.len();
+        // concessive_before[k]: a concessive marker occurs before token k.
+        let mut concessive_before = Vec::with_capacity(toks.len() + 1);
+        let mut seen = false;
+        for t in &toks {
+            concessive_before.push(seen);
+            seen |= rules::contains(CONCESSIVE_MARKERS, &t.lower);
+        }
+        concessive_before.push(seen);
         let mut i = 0;
         while i < toks.len() {
             let according = toks[i].is("according") && toks.get(i + 1).is_some_and(|t| t.is("to"));
@@ -440,13 +451,13 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
             };
             if !negated {
                 let found = if according {
-                    source_after(original, &toks, i + len)
+                    source_after(original, &toks, i + len, i == 0)
                 } else {
                     source_before(original, &toks, i).or_else(|| {
                         let inverted = (i == 0 || toks[i - 1].text == "," || toks[i - 1].is_close_quote())
                             && rules::contains(INVERTING_VERBS, &toks[i].lower);
                         if inverted {
-                            source_after(original, &toks, i + len).map(|(np, role, _)| (np, role, i))
+                            source_after(original, &toks, i + len, false).map(|(np, role, _)| (np, role, i))
                         } else {
                             None
                         }
@@ -460,9 +471,7 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
                         || np_start == i;
                     let marker = |t: Option<&Token>| t.is_some_and(|t| rules::contains(CONTRAST_MARKERS, &t.lower));
                     let contrast = marker(boundary) || boundary.is_some_and(|b| b.text == ",") && marker(before(np_start - 1));
-                    let subordinate = toks[..np_start.min(toks.len())]
-                        .iter()
-                        .any(|t| rules::contains(CONCESSIVE_MARKERS, &t.lower))
+                    let subordinate = concessive_before[np_start.min(toks.len())]
                         || boundary.is_some_and(|b| rules::contains(SUBORDINATORS, &b.lower));
                     let clause_start = toks.get(np_start).map_or(toks[i].start, |t| t.start.min(toks[i].start));
                     out.push(Candidate {
@@ -576,7 +585,9 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
     if end > 0 && toks[end - 1].text == "," {
         // "Name, appositive, said": find the appositive's opening comma.
         let close = end - 1;
-        let open = (0..close).rev().find(|&k| toks[k].text == ",")?;
+        // Appositives are short; bounding the search keeps long run-on
+        // sentences linear.
+        let open = (close.saturating_sub(MAX_APPOSITIVE_TOKENS)..close).rev().find(|&k| toks[k].text == ",")?;
         let first = toks.get(open + 1)?;
         let participle = first.lower.ends_with("ing") && !first.is_capitalised();
         if !(participle || rules::contains(APPOSITIVE_OPENERS, &first.lower)) || open + 1 >= close {
@@ -613,8 +624,10 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
 }
 
 /// The source after position `from` ("said Ana Lopez, an analyst at …";
-/// "according to officials in Seoul"): (source, role, `from`).
-fn source_after(original: &str, toks: &[Token], from: usize) -> Option<(Source, Option<String>, usize)> {
+/// "according to officials in Seoul"): (source, role, `from`). When the
+/// phrase opens the sentence (`fronted`), the comma after the source opens
+/// the main clause, so an appositive must close with a second comma.
+fn source_after(original: &str, toks: &[Token], from: usize, fronted: bool) -> Option<(Source, Option<String>, usize)> {
     let mut end = from;
     let mut role = None;
     while end < toks.len() && end - from < 14 {
@@ -622,7 +635,7 @@ fn source_after(original: &str, toks: &[Token], from: usize) -> Option<(Source, 
         let proper_so_far = end > from && toks[from..end].iter().all(|t| t.is_capitalised());
         if proper_so_far && matches!(t.lower.as_str(), "of" | "at" | "from" | "with") {
             // An affiliation: "Ana Lopez of the Asia Institute".
-            let rest = &toks[end + 1..];
+            let rest = &toks[end + 1..toks.len().min(end + 1 + MAX_APPOSITIVE_TOKENS)];
             let stop = rest.iter().position(|t| t.text == "," || t.text == ";").unwrap_or(rest.len());
             if stop > 0 {
                 role = Some(role_text(&original[rest[0].start..rest[stop - 1].end]));
@@ -644,10 +657,13 @@ fn source_after(original: &str, toks: &[Token], from: usize) -> Option<(Source, 
     if role.is_none() && toks.get(end).is_some_and(|t| t.text == ",") {
         if let Some(next) = toks.get(end + 1) {
             if rules::contains(APPOSITIVE_OPENERS, &next.lower) {
-                let rest = &toks[end + 1..];
-                let stop = rest.iter().position(|t| t.text == ";").unwrap_or(rest.len());
-                let last = rest[..stop].iter().rev().find(|t| t.is_word())?;
-                role = Some(role_text(&original[next.start..last.end]));
+                let rest = &toks[end + 1..toks.len().min(end + 1 + MAX_APPOSITIVE_TOKENS)];
+                let closing = if fronted { [","].as_slice() } else { [";"].as_slice() };
+                let stop = rest.iter().position(|t| closing.contains(&t.text.as_str()));
+                let stop = if fronted { stop } else { Some(stop.unwrap_or(rest.len())) };
+                if let Some(last) = stop.and_then(|stop| rest[..stop].iter().rev().find(|t| t.is_word())) {
+                    role = Some(role_text(&original[next.start..last.end]));
+                }
             }
         }
     }

@@ -504,6 +504,7 @@ mod tests {
     fn people_lose_titles_and_initials() {
         assert_eq!(np("President George W. Bush"), Some(Source::Person("George Bush".into())));
         assert_eq!(np("Mr. Lee"), Some(Source::Person("Lee".into())));
+        assert_eq!(np("Secretary of State Ana Q. Lopez"), Some(Source::Person("Ana Lopez".into())));
         assert_eq!(np("Prime Minister Lee Jae-myung"), Some(Source::Person("Lee Jae Myung".into())));
     }
 

@@ -22,7 +22,9 @@ pub const SPEECH_VERBS: &[&str] = &[
     "confirms", "estimated", "estimates", "estimate", "cautioned", "cautions", "threatened", "threatens",
     "urged", "urges", "urge", "criticized", "criticised", "criticizes", "condemned", "condemns", "praised",
     "praises", "hinted", "hints", "mentioned", "mentions", "tweeted", "posted", "complained", "complains",
-    "informed", "called", "calls", "addressed", "addresses", "expect", "expects", "fear", "fears", "worry",
+    "informed", "called", "calls", "addressed", "addresses", "dismissed", "dismisses", "denounced",
+    "denounces", "slammed", "slams", "rebuked", "rebukes", "decried", "decries", "blasted", "blasts",
+    "described", "describes", "expect", "expects", "fear", "fears", "worry",
     "worry", "lashed out", "lashes out", "pointed to", "points to", "pointed out", "points out", "referred to",
     "refers to", "spoke of", "spoken of", "spoke about", "wrote in",
 ];
@@ -100,6 +102,11 @@ pub const TITLES: &[&str] = &[
     "minister", "secretary", "general", "gen", "sen", "senator", "rep", "representative", "chairman", "leader",
     "king", "queen", "pope", "ambassador", "governor", "gov", "mayor", "premier", "chancellor", "sir", "lord",
     "incoming", "outgoing", "former", "then", "then-president", "comrade", "marshal", "supreme",
+    // Words of office titles ("Secretary of State", "National Security
+    // Adviser") that are never part of a personal name.
+    "state", "defense", "defence", "deputy", "foreign", "affairs", "national", "security", "adviser", "advisor",
+    "spokesperson", "spokesman", "spokeswoman", "envoy", "special", "chief", "commander", "director", "justice",
+    "attorney", "interior", "finance", "treasury", "trade", "commerce", "homeland", "lady", "rev",
 ];
 
 /// Capitalised words that start sentences or clauses but are never part of
@@ -273,10 +280,10 @@ pub const CLOSE_QUOTES: &[char] = &['”', '»'];
 /// not the speaker's own statement.
 pub const MIN_QUOTE_WORDS: usize = 3;
 
-/// Looks `word` up case-insensitively in `table`.
+/// Looks `word` up case-insensitively in `table` (whose entries are
+/// ASCII), without allocating: it runs for every token.
 pub fn contains(table: &[&str], word: &str) -> bool {
-    let w = word.to_lowercase();
-    table.iter().any(|t| *t == w)
+    table.iter().any(|t| t.eq_ignore_ascii_case(word))
 }
 
 /// The adjective of a country, capital-free spelling (`"South Korea"` →

@@ -38,6 +38,11 @@ fn speech_verbs_and_paraphrase() {
     assert_eq!(one("Ana Lopez stated on Monday that the door was open."), "Ana Lopez");
     assert_eq!(one("Ana Lopez expressed concern that the talks would stall."), "Ana Lopez");
     assert_eq!(one("The talks will resume in May, according to Ben Ortiz."), "Ben Ortiz");
+    assert_eq!(one("Japan’s Foreign Ministry dismissed the offer as “a hollow gesture for the cameras.”"), "Japanese Foreign Ministry");
+    let a = attribute("According to two European diplomats, a meeting in Oman is being discussed.");
+    assert_eq!((a.speaker.as_str(), a.role), ("European diplomats", None));
+    let a = attribute("According to Ana Lopez, an analyst at the Asia Institute, a meeting is planned.");
+    assert_eq!((a.speaker.as_str(), a.role.as_deref()), ("Ana Lopez", Some("analyst at the Asia Institute")));
 }
 
 #[test]
@@ -182,4 +187,17 @@ proptest! {
             prop_assert!(p.get(q.start..q.end).is_some());
         }
     }
+}
+
+#[test]
+fn a_long_run_on_paragraph_is_read_in_linear_time() {
+    // 30,000 words without a sentence break: every bounded rule stays
+    // bounded (this took minutes while a scan was quadratic).
+    let words = ["said", "Mr.", "Lee", "the", "“", "”", "official", "experts", "and", ",", "though", "he", "Korea’s", "Ministry"];
+    let text: Vec<&str> = (0..30_000).map(|i| words[(i * 7 + i / 3) % words.len()]).collect();
+    let text = text.join(" ");
+    let start = std::time::Instant::now();
+    let a = attribute(&text);
+    assert!(!a.speaker.is_empty());
+    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
 }
