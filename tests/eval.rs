@@ -34,6 +34,8 @@ struct SeedFloor {
     method: String,
     stance_macro_f1: f64,
     sentiment_macro_f1: f64,
+    speaker_method: String,
+    speaker_accuracy: f64,
 }
 
 /// The default classifier must not fall more than the tolerance below the
@@ -59,6 +61,25 @@ fn default_classifier_stays_above_the_floor() {
             floor.tolerance
         );
     }
+}
+
+/// Speaker attribution is rules only, so the tiny model checks its floor
+/// on every run.
+#[test]
+fn speaker_attribution_stays_above_the_floor() {
+    let floor: Floor = toml::from_str(&std::fs::read_to_string(repo().join("eval/floor.toml")).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_tiny_bert(&tmp.path().join("tiny"));
+    let encoder = Encoder::try_new(ModelFiles::from_dir("tiny", &dir, Source::LocalDir).unwrap()).unwrap();
+    let pipeline = Pipeline::zero_shot(encoder, &PrototypeFile::builtin().unwrap()).unwrap();
+    let report = seed_report(&pipeline);
+    let row = report
+        .speakers
+        .iter()
+        .find(|r| r.method == floor.seeds.speaker_method)
+        .expect("attribution evaluated");
+    eprintln!("speaker accuracy {:.3} (floor {:.3})", row.accuracy, floor.seeds.speaker_accuracy);
+    assert!(row.accuracy >= floor.seeds.speaker_accuracy - floor.tolerance, "speaker accuracy {:.3}", row.accuracy);
 }
 
 /// The report's tables hold every method, and its HTML parses as XML with
