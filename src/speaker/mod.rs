@@ -350,7 +350,14 @@ impl<'a> ArticleReader<'a> {
             generic: false,
         };
         Some(match &c.source {
-            Source::Person(name) => plain(self.names.expand(name).unwrap_or_else(|| name.clone()), Kind::Person),
+            Source::Person(name) => {
+                let mut r = plain(self.names.expand(name).unwrap_or_else(|| name.clone()), Kind::Person);
+                // A role given once holds for later mentions.
+                if r.role.is_none() {
+                    r.role = history.iter().rev().find(|h| h.kind == Kind::Person && h.label == r.label).and_then(|h| h.role.clone());
+                }
+                r
+            }
             Source::Body { label, country, generic } => Resolved {
                 label: label.clone(),
                 role: c.role.clone(),
@@ -620,6 +627,7 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
         return None;
     }
     let source = names::classify(&toks[start..end])?;
+    let role = role.or_else(|| matches!(source, Source::Person(_)).then(|| names::office(&toks[start..end])).flatten());
     Some((source, role, start))
 }
 
@@ -668,6 +676,7 @@ fn source_after(original: &str, toks: &[Token], from: usize, fronted: bool) -> O
         }
     }
     let source = names::classify(&toks[from..end])?;
+    let role = role.or_else(|| matches!(source, Source::Person(_)).then(|| names::office(&toks[from..end])).flatten());
     Some((source, role, from))
 }
 

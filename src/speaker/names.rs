@@ -220,10 +220,13 @@ fn body_label(tokens: &[Token], start: usize, end: usize) -> (String, Option<&'s
     let country = body_country(tokens, start, end);
     let written = phrase(&tokens[start..end]);
     let lower = written.to_lowercase();
-    let body = if rules::contains(STATE_MEDIA_SYNONYMS, &lower) { "state media".to_owned() } else { written };
+    let state_media = rules::contains(STATE_MEDIA_SYNONYMS, &lower);
+    let body = if state_media { "state media".to_owned() } else { written };
     let generic = rules::contains(GENERIC_BODIES, &lower);
     let label = match country {
         Some(adj) => format!("{adj} {body}"),
+        // Whose media is not said; a common noun, in lower case.
+        None if state_media => body,
         None => {
             // An owner that is not a country: "the Trump administration".
             let mut i = start;
@@ -435,10 +438,8 @@ fn person(np: &[Token]) -> Option<Source> {
     while start > 0 && np[start - 1].is_capitalised() && !rules::contains(NOT_NAME_WORDS, &np[start - 1].lower) {
         start -= 1;
     }
-    let words: Vec<&Token> = np[start..]
-        .iter()
-        .skip_while(|t| rules::contains(TITLES, t.lower.trim_end_matches('.')))
-        .collect();
+    let skip = title_words(&np[start..]);
+    let words: Vec<&Token> = np[start + skip..].iter().collect();
     if words.is_empty() {
         return None;
     }
@@ -457,6 +458,44 @@ fn person(np: &[Token]) -> Option<Source> {
         });
     }
     Some(Source::Person(name))
+}
+
+/// How many leading tokens of a capitalised run are titles or country
+/// words ("South Korean President Lee" → 3).
+fn title_words(run: &[Token]) -> usize {
+    let mut i = 0;
+    while i < run.len() {
+        let word = run[i].lower.trim_end_matches('.');
+        if rules::contains(TITLES, word) || rules::demonym(word).is_some() {
+            i += 1;
+        } else if i + 1 < run.len() && rules::demonym(&format!("{word} {}", run[i + 1].lower)).is_some() {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    // A name needs at least one word.
+    i.min(run.len().saturating_sub(1))
+}
+
+/// The office a person's phrase gives before the name ("South Korean
+/// President", "Secretary of State"); courtesy titles ("Mr.") are no office.
+pub fn office(np: &[Token]) -> Option<String> {
+    let np = trim_edges(np);
+    let mut start = np.len();
+    while start > 0 && np[start - 1].is_capitalised() && !rules::contains(NOT_NAME_WORDS, &np[start - 1].lower) {
+        start -= 1;
+    }
+    let name_start = start + title_words(&np[start..]);
+    let first = np[..name_start]
+        .iter()
+        .position(|t| t.is_word() && !rules::contains(VAGUE_MODIFIERS, &t.lower))?;
+    let prefix = &np[first..name_start];
+    let courtesy = |t: &Token| matches!(t.lower.trim_end_matches('.'), "mr" | "ms" | "mrs" | "miss" | "dr" | "sir");
+    if prefix.is_empty() || prefix.iter().all(courtesy) || !prefix.iter().any(|t| rules::contains(TITLES, t.lower.trim_end_matches('.'))) {
+        return None;
+    }
+    Some(phrase(prefix))
 }
 
 /// A name's canonical spelling: no single-letter initials, possessive
@@ -506,6 +545,11 @@ mod tests {
         assert_eq!(np("Mr. Lee"), Some(Source::Person("Lee".into())));
         assert_eq!(np("Secretary of State Ana Q. Lopez"), Some(Source::Person("Ana Lopez".into())));
         assert_eq!(np("Prime Minister Lee Jae-myung"), Some(Source::Person("Lee Jae Myung".into())));
+        assert_eq!(np("South Korean President Lee Jae-myung"), Some(Source::Person("Lee Jae Myung".into())));
+        let t = |s: &str| tokens(s, Span { start: 0, end: s.len() });
+        assert_eq!(office(&t("Incoming US president Ana Lopez")).as_deref(), Some("Incoming US president"));
+        assert_eq!(office(&t("Japanese Prime Minister Ana Lopez")).as_deref(), Some("Japanese Prime Minister"));
+        assert_eq!(office(&t("Mr. Lopez")), None);
     }
 
     #[test]

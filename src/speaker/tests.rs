@@ -50,6 +50,7 @@ fn bodies_and_state_media() {
     assert_eq!(one("Japan's Foreign Ministry said the drills were a provocation."), "Japanese Foreign Ministry");
     assert_eq!(one("China’s Defense Ministry issued a statement saying the patrols were routine."), "Chinese Defense Ministry");
     assert_eq!(one("According to Russian state media, the treaty was ratified."), "Russian state media");
+    assert_eq!(one("State media reported that the treaty was ratified."), "state media");
     assert_eq!(one("The Ukrainian military claimed Friday that the bridge was hit."), "Ukrainian military");
 }
 
@@ -91,6 +92,9 @@ fn titles_and_short_forms_resolve_to_the_fullest_name() {
         "“We are close,” Lopez said.",
     ]);
     assert_eq!(s, [NARRATOR, "Ana Lopez", "Ana Lopez"]);
+    let a = attribute_article(&["Japanese Prime Minister Ana Lopez said talks would resume.", "Mrs. Lopez added that she was hopeful."]);
+    assert_eq!(a[1].speaker, "Ana Lopez");
+    assert_eq!(a[1].role.as_deref(), Some("Japanese Prime Minister"));
 }
 
 #[test]
