@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
     },
+    /// One row per speaker across the articles: paragraphs, stance counts,
+    /// tone and a representative quotation.
+    Speakers {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format [default: table on a terminal, json otherwise].
+        #[arg(long, value_enum)]
+        format: Option<SpeakersFormatArg>,
+        /// Include the reporter's own paragraphs as a `narrator` row.
+        #[arg(long)]
+        narrator: bool,
+    },
     /// Score every method against hand labels (or the NYT ratings).
     #[command(args_conflicts_with_subcommands = true)]
     Eval {
@@ -238,6 +250,12 @@ enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum SpeakersFormatArg {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum InputArg {
     Auto,
     Text,
@@ -277,6 +295,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             let format = pick_format(format, Format::Json);
             rank(&args.model, &input, format, quiet)
         }
+        Command::Speakers { input, format, narrator } => speakers(&args.model, &input, format, narrator, quiet),
         Command::Eval { action: Some(EvalAction::Agreement { first, second, format }), .. } => {
             agreement(&first, &second, format)
         }
@@ -452,6 +471,21 @@ fn rank(model: &str, input: &InputArgs, format: Format, quiet: bool) -> Result<O
         Ok(())
     })?;
     output::write_ranking(std::io::stdout().lock(), &ranker.finish(), format)?;
+    Ok(outcome)
+}
+
+fn speakers(model: &str, input: &InputArgs, format: Option<SpeakersFormatArg>, narrator: bool, quiet: bool) -> Result<Outcome> {
+    let mut tally = stance::speakers::SpeakerTally::new(narrator);
+    let outcome = run_pipeline(model, input, quiet, &mut |records| {
+        records.iter().for_each(|r| tally.add(r));
+        Ok(())
+    })?;
+    let format = match format {
+        Some(SpeakersFormatArg::Table) => Format::Table,
+        Some(SpeakersFormatArg::Json) => Format::Json,
+        None => pick_format(None, Format::Json),
+    };
+    output::write_speakers(std::io::stdout().lock(), &tally.finish(), format)?;
     Ok(outcome)
 }
 

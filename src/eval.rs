@@ -234,12 +234,28 @@ pub struct Models<'a> {
 
 /// Each classifier set's predictions on the items, as the pipeline makes
 /// them (boilerplate `neutral`, speakers by the attribution rules).
-pub fn model_methods(models: &Models, items: &[EvalItem]) -> Result<Vec<MethodOutput>> {
+pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<String, Article>) -> Result<Vec<MethodOutput>> {
     let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     let embeddings = models.encoder.embed(&texts, models.batch_size)?;
+    // Attribution reads whole articles ("he said" needs the paragraphs
+    // before), as `stance classify` does; text-only items are read alone.
+    let mut by_article: HashMap<&str, Vec<crate::speaker::Attribution>> = HashMap::new();
+    for id in items.iter().filter_map(|i| i.article.as_deref()) {
+        if let (false, Some(article)) = (by_article.contains_key(id), articles.get(id)) {
+            by_article.insert(id, crate::pipeline::attribute(article));
+        }
+    }
     let speakers: Vec<String> = items
         .iter()
-        .map(|i| if i.boilerplate { NARRATOR.to_owned() } else { crate::speaker::attribute(&i.text) })
+        .map(|i| {
+            if i.boilerplate {
+                return NARRATOR.to_owned();
+            }
+            match (i.article.as_deref().and_then(|a| by_article.get(a)), i.gold.paragraph) {
+                (Some(found), Some(p)) => found[p - 1].speaker.clone(),
+                _ => crate::speaker::attribute(&i.text).speaker,
+            }
+        })
         .collect();
     let mut out = Vec::new();
     for set in &models.sets {
@@ -252,7 +268,7 @@ pub fn model_methods(models: &Models, items: &[EvalItem]) -> Result<Vec<MethodOu
         // Round as records are rounded, so eval sees what users see.
         let records: Vec<_> = scores
             .iter()
-            .map(|s| crate::pipeline::record("", 1, "", false, s, String::new()))
+            .map(|s| crate::pipeline::record("", 1, "", false, s, crate::speaker::Attribution::narrator()))
             .collect();
         out.push(MethodOutput {
             method: set.stance.name().to_owned(),
@@ -505,7 +521,7 @@ pub fn evaluate_label_files(
     let items = items(records, &articles)?;
     let mut methods = baseline_methods(&items);
     let first_model = methods.len();
-    methods.extend(model_methods(models, &items)?);
+    methods.extend(model_methods(models, &items, &articles)?);
     // Every model method shares the attribution rules: one speaker row.
     for m in methods.iter_mut().skip(first_model + 1) {
         m.speaker = None;

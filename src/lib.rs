@@ -13,7 +13,8 @@
 //! * [`article`] and [`boilerplate`]: paragraphs and site furniture;
 //! * [`encoder`]: model resolution, tokenization, BERT forward, pooling;
 //! * [`classify`]: the [`classify::Classifier`] trait and its zero-shot form;
-//! * [`speaker`]: who voices a paragraph;
+//! * [`speaker`]: who voices a paragraph, and [`speakers`]: per-speaker
+//!   summaries across articles;
 //! * [`pipeline`]: the above, end to end, in bounded chunks;
 //! * [`record`], [`rank`] and [`output`]: results and their formats.
 
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod rank;
 pub mod record;
 pub mod speaker;
+pub mod speakers;
 
 pub use error::{Error, Result};
 pub mod baselines;

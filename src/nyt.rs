@@ -151,7 +151,7 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
     ];
     let mut encoder = String::from("-");
     if let Some(models) = models {
-        methods.extend(eval::model_methods(models, &items)?);
+        methods.extend(eval::model_methods(models, &items, &Default::default())?);
         encoder = models.encoder.files().id.clone();
     }
     let mut report = eval::evaluate(

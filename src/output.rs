@@ -33,7 +33,7 @@ pub struct RecordWriter<W: Write> {
 }
 
 /// Column names of the CSV form of a record.
-pub const RECORD_CSV_HEADER: [&str; 14] = [
+pub const RECORD_CSV_HEADER: [&str; 16] = [
     "article",
     "paragraph",
     "text",
@@ -48,7 +48,12 @@ pub const RECORD_CSV_HEADER: [&str; 14] = [
     "sentiment_neutral",
     "sentiment_score",
     "speaker",
+    "speaker_role",
+    "quotes",
 ];
+
+/// Separator of a record's quotations in one CSV cell.
+pub const CSV_QUOTE_SEPARATOR: &str = " | ";
 
 impl<W: Write> RecordWriter<W> {
     pub fn new(out: W, format: Format) -> Self {
@@ -94,6 +99,8 @@ impl<W: Write> RecordWriter<W> {
                     r.sentiment_scores.neutral.to_string(),
                     r.sentiment_score.to_string(),
                     r.speaker.clone(),
+                    r.speaker_role.clone().unwrap_or_default(),
+                    r.quotes.join(CSV_QUOTE_SEPARATOR),
                 ]));
                 s
             }
@@ -176,6 +183,59 @@ pub fn write_ranking<W: Write>(mut out: W, ranking: &[ArticleRank], format: Form
     out.flush().map_err(out_err)
 }
 
+/// Writes per-speaker rows (`stance speakers`): a table, or JSON (an
+/// array; one object per line for `Jsonl`).
+pub fn write_speakers<W: Write>(mut out: W, rows: &[crate::speakers::SpeakerRow], format: Format) -> Result<()> {
+    let text = match format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(rows).expect("rows serialise")),
+        Format::Jsonl => rows.iter().map(|r| format!("{}\n", to_json(r))).collect(),
+        Format::Csv => {
+            let mut s = csv_row(
+                ["speaker", "role", "articles", "paragraphs", "likely", "unlikely", "neutral", "mean_sentiment", "tone", "quote"]
+                    .map(String::from),
+            );
+            for r in rows {
+                s.push_str(&csv_row([
+                    r.speaker.clone(),
+                    r.role.clone().unwrap_or_default(),
+                    r.articles.to_string(),
+                    r.paragraphs.to_string(),
+                    r.likely.to_string(),
+                    r.unlikely.to_string(),
+                    r.neutral.to_string(),
+                    r.mean_sentiment.to_string(),
+                    r.tone.clone(),
+                    r.quote.clone(),
+                ]));
+            }
+            s
+        }
+        Format::Table => {
+            let mut s = format!(
+                "{:<40} {:>5} {:>4} {:>6} {:>8} {:>7}  {:<8} {:>6}  {}\n",
+                "SPEAKER", "PARAS", "ARTS", "LIKELY", "UNLIKELY", "NEUTRAL", "TONE", "MEAN", "QUOTE"
+            );
+            for r in rows {
+                s.push_str(&format!(
+                    "{:<40} {:>5} {:>4} {:>6} {:>8} {:>7}  {:<8} {:>+6.2}  {}\n",
+                    truncate(&r.speaker, 40),
+                    r.paragraphs,
+                    r.articles,
+                    r.likely,
+                    r.unlikely,
+                    r.neutral,
+                    r.tone,
+                    r.mean_sentiment,
+                    truncate(&r.quote, 70)
+                ));
+            }
+            s
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(out_err)?;
+    out.flush().map_err(out_err)
+}
+
 fn ranking_table(ranking: &[ArticleRank]) -> String {
     let mut s = format!(
         "{:>4}  {:>7}  {:<26} {:>5} {:>7} {:>9} {:>8}\n",
@@ -249,6 +309,8 @@ mod tests {
             sentiment_scores: SentimentScores { positive: 0.1, negative: 0.2, neutral: 0.7 },
             sentiment_score: -0.1,
             speaker: "narrator".into(),
+            speaker_role: None,
+            quotes: Vec::new(),
         }
     }
 
@@ -272,7 +334,7 @@ mod tests {
         let line = String::from_utf8(w.finish().unwrap()).unwrap();
         let keys: Vec<&str> = [
             "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker",
+            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes",
         ]
         .to_vec();
         let mut last = 0;

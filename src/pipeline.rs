@@ -163,14 +163,16 @@ impl Pipeline {
         let mut scored = self.classifiers.score(&texts, &embeddings)?.into_iter();
         let mut records = Vec::new();
         for article in articles {
-            for p in &article.paragraphs {
-                let (scores, speaker) = if p.boilerplate {
-                    (BOILERPLATE_SCORES, speaker::NARRATOR.to_owned())
+            let attributions = attribute(article);
+            for (p, attribution) in article.paragraphs.iter().zip(attributions) {
+                let scores = if p.boilerplate {
+                    BOILERPLATE_SCORES
                 } else {
-                    let scores = scored.next().expect("one prediction per embedded paragraph");
-                    (scores, speaker::attribute(&p.text))
+                    scored
+                        .next()
+                        .ok_or_else(|| Error::Model("fewer predictions than paragraphs".into()))?
                 };
-                records.push(record(&article.id, p.index, &p.text, p.boilerplate, &scores, speaker));
+                records.push(record(&article.id, p.index, &p.text, p.boilerplate, &scores, attribution));
             }
         }
         Ok(records)
@@ -211,8 +213,40 @@ impl Pipeline {
     }
 }
 
+/// Who voices each paragraph of `article`, read within the article alone
+/// (never across articles, so a record does not depend on the rest of the
+/// run). Boilerplate is left out of the reading, so a byline never becomes
+/// a source, and is the narrator's.
+pub fn attribute(article: &Article) -> Vec<speaker::Attribution> {
+    let content: Vec<&str> = article
+        .paragraphs
+        .iter()
+        .filter(|p| !p.boilerplate)
+        .map(|p| p.text.as_str())
+        .collect();
+    let mut found = speaker::attribute_article(&content).into_iter();
+    article
+        .paragraphs
+        .iter()
+        .map(|p| {
+            if p.boilerplate {
+                speaker::Attribution::narrator()
+            } else {
+                found.next().unwrap_or_else(speaker::Attribution::narrator)
+            }
+        })
+        .collect()
+}
+
 /// Builds the output record of one scored paragraph.
-pub fn record(article: &str, paragraph: usize, text: &str, boilerplate: bool, scores: &Scores, speaker: String) -> ParagraphRecord {
+pub fn record(
+    article: &str,
+    paragraph: usize,
+    text: &str,
+    boilerplate: bool,
+    scores: &Scores,
+    attribution: speaker::Attribution,
+) -> ParagraphRecord {
     ParagraphRecord {
         article: article.to_owned(),
         paragraph,
@@ -223,6 +257,8 @@ pub fn record(article: &str, paragraph: usize, text: &str, boilerplate: bool, sc
         sentiment: Task::Sentiment.labels()[argmax(&scores.sentiment)].to_owned(),
         sentiment_scores: SentimentScores::from_probabilities(&scores.sentiment),
         sentiment_score: round_score(scores.valence as f64),
-        speaker,
+        quotes: attribution.quote_texts(text),
+        speaker: attribution.speaker,
+        speaker_role: attribution.role,
     }
 }

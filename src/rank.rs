@@ -165,6 +165,8 @@ mod tests {
             sentiment_scores: SentimentScores { positive: 0.0, negative: 0.0, neutral: 1.0 },
             sentiment_score: 0.0,
             speaker: "narrator".into(),
+            speaker_role: None,
+            quotes: Vec::new(),
         }
     }
 

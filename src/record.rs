@@ -41,6 +41,12 @@ pub struct ParagraphRecord {
     pub sentiment_score: f64,
     /// Normalised speaker name, or `narrator`.
     pub speaker: String,
+    /// What the article says the speaker is ("an analyst at …"), if it does.
+    #[serde(default)]
+    pub speaker_role: Option<String>,
+    /// The speaker's own words: the paragraph's quotations.
+    #[serde(default)]
+    pub quotes: Vec<String>,
 }
 
 /// Decimal places kept in every score.

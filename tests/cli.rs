@@ -43,7 +43,7 @@ fn check_record(r: &serde_json::Value) {
         keys,
         [
             "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker"
+            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes"
         ]
     );
     let sum = |v: &serde_json::Value, keys: [&str; 3]| -> f64 { keys.iter().map(|k| v[*k].as_f64().unwrap()).sum() };
@@ -54,6 +54,10 @@ fn check_record(r: &serde_json::Value) {
     let v = r["sentiment_score"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&v));
     assert!(!r["speaker"].as_str().unwrap().is_empty());
+    assert!(r["speaker_role"].is_null() || r["speaker_role"].is_string());
+    for q in r["quotes"].as_array().unwrap() {
+        assert!(r["text"].as_str().unwrap().contains(q.as_str().unwrap()));
+    }
 }
 
 fn check_seed_run(model: &Path) {
@@ -169,4 +173,33 @@ fn bad_input_is_one_line_naming_the_file() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("no-model-here") && stderr.contains("no such model directory"), "{stderr}");
+}
+
+#[test]
+fn speakers_summarises_the_seeds() {
+    let (_tmp, model) = tiny_model();
+    let out = stance(&["speakers", "seeds", "--format", "json"], &model);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["speaker"].as_str().unwrap()).collect();
+    for expected in ["Donald Trump", "Kim Jong Un", "experts", "Bruce Klingner"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    assert!(!names.contains(&"narrator"));
+    let paragraphs: Vec<u64> = rows.iter().map(|r| r["paragraphs"].as_u64().unwrap()).collect();
+    assert!(paragraphs.windows(2).all(|w| w[0] >= w[1]), "{paragraphs:?}");
+    for r in &rows {
+        let counts: u64 = ["likely", "unlikely", "neutral"].iter().map(|k| r[*k].as_u64().unwrap()).sum();
+        assert_eq!(counts, r["paragraphs"].as_u64().unwrap());
+        assert!((-1.0..=1.0).contains(&r["mean_sentiment"].as_f64().unwrap()));
+        assert!(!r["quote"].as_str().unwrap().is_empty());
+    }
+
+    let with_narrator = stance(&["speakers", "seeds", "--format", "json", "--narrator"], &model);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&with_narrator.stdout).unwrap();
+    assert!(rows.iter().any(|r| r["speaker"] == "narrator"));
+
+    let table = stance(&["speakers", "seeds", "--format", "table"], &model);
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.starts_with("SPEAKER") && table.contains("Donald Trump"), "{table}");
 }

@@ -35,6 +35,8 @@ struct SeedFloor {
     stance_macro_f1: f64,
     sentiment_method: String,
     sentiment_macro_f1: f64,
+    speaker_method: String,
+    speaker_accuracy: f64,
 }
 
 #[derive(serde::Deserialize)]
@@ -90,6 +92,25 @@ fn default_sentiment_stays_above_the_nyt_floor() {
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
     check("NYT sentiment macro-F1", row.macro_f1, floor.nyt.sentiment_macro_f1, floor.tolerance);
     check("NYT Pearson", row.pearson.unwrap(), floor.nyt.sentiment_pearson, floor.tolerance);
+}
+
+/// Speaker attribution is rules only, so the tiny model checks its floor
+/// on every run.
+#[test]
+fn speaker_attribution_stays_above_the_floor() {
+    let floor = floor();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_tiny_bert(&tmp.path().join("tiny"));
+    let encoder = Encoder::try_new(ModelFiles::from_dir("tiny", &dir, Source::LocalDir).unwrap()).unwrap();
+    let zero_shot = Classifiers::zero_shot(&encoder, &PrototypeFile::builtin().unwrap()).unwrap();
+    let report = seed_report(&encoder, vec![&zero_shot]);
+    let row = report
+        .speakers
+        .iter()
+        .find(|r| r.method == floor.seeds.speaker_method)
+        .expect("attribution evaluated");
+    eprintln!("speaker accuracy {:.3} (floor {:.3})", row.accuracy, floor.seeds.speaker_accuracy);
+    assert!(row.accuracy >= floor.seeds.speaker_accuracy - floor.tolerance, "speaker accuracy {:.3}", row.accuracy);
 }
 
 /// The report's tables hold every method, and its HTML parses as XML with
