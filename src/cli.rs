@@ -554,6 +554,7 @@ fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
         encoder: &encoder,
         batch_size: args.batch_size as usize,
         sets,
+        score_quotes: true,
     };
     let report = match args.dataset {
         Some(Dataset::Nyt) => {

@@ -230,13 +230,14 @@ pub struct Models<'a> {
     pub encoder: &'a Encoder,
     pub batch_size: usize,
     pub sets: Vec<&'a Classifiers>,
+    /// Score sentiment on the speaker's quoted words, as the pipeline does
+    /// (off for data rated as whole sentences, like the NYT snippets).
+    pub score_quotes: bool,
 }
 
 /// Each classifier set's predictions on the items, as the pipeline makes
 /// them (boilerplate `neutral`, speakers by the attribution rules).
 pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<String, Article>) -> Result<Vec<MethodOutput>> {
-    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-    let embeddings = models.encoder.embed(&texts, models.batch_size)?;
     // Attribution reads whole articles ("he said" needs the paragraphs
     // before), as `stance classify` does; text-only items are read alone.
     let mut by_article: HashMap<&str, Vec<crate::speaker::Attribution>> = HashMap::new();
@@ -245,22 +246,32 @@ pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<Str
             by_article.insert(id, crate::pipeline::attribute(article));
         }
     }
-    let speakers: Vec<String> = items
+    let attributions: Vec<crate::speaker::Attribution> = items
         .iter()
         .map(|i| {
             if i.boilerplate {
-                return NARRATOR.to_owned();
+                return crate::speaker::Attribution::narrator();
             }
             match (i.article.as_deref().and_then(|a| by_article.get(a)), i.gold.paragraph) {
-                (Some(found), Some(p)) => found[p - 1].speaker.clone(),
-                _ => crate::speaker::attribute(&i.text).speaker,
+                (Some(found), Some(p)) => found[p - 1].clone(),
+                _ => crate::speaker::attribute(&i.text),
             }
         })
         .collect();
+    let speakers: Vec<String> = attributions.iter().map(|a| a.speaker.clone()).collect();
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let voices: Vec<String> = if models.score_quotes {
+        items.iter().zip(&attributions).map(|(i, a)| crate::pipeline::voice(&i.text, a)).collect()
+    } else {
+        texts.iter().map(|t| t.to_string()).collect()
+    };
+    let voice_refs: Vec<&str> = voices.iter().map(String::as_str).collect();
+    let (embeddings, voice_embeddings) =
+        crate::pipeline::embed_with_voices(models.encoder, models.batch_size, &texts, &voice_refs)?;
     let mut out = Vec::new();
     for set in &models.sets {
         let scores: Vec<Scores> = set
-            .score(&texts, &embeddings)?
+            .score(&texts, &embeddings, &voice_refs, &voice_embeddings)?
             .into_iter()
             .zip(items)
             .map(|(s, i)| if i.boilerplate { BOILERPLATE_SCORES } else { s })

@@ -151,7 +151,14 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
     ];
     let mut encoder = String::from("-");
     if let Some(models) = models {
-        methods.extend(eval::model_methods(models, &items, &Default::default())?);
+        // The ratings are of whole sentences: score them whole.
+        let whole = eval::Models {
+            encoder: models.encoder,
+            batch_size: models.batch_size,
+            sets: models.sets.clone(),
+            score_quotes: false,
+        };
+        methods.extend(eval::model_methods(&whole, &items, &Default::default())?);
         encoder = models.encoder.files().id.clone();
     }
     let mut report = eval::evaluate(

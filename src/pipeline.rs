@@ -84,11 +84,20 @@ impl Classifiers {
         Classifiers::new(load(Task::Stance, stance_dir)?, load(Task::Sentiment, sentiment_dir)?)
     }
 
-    /// Scores paragraphs from their texts and embeddings.
-    pub fn score(&self, texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Vec<Scores>> {
+    /// Scores paragraphs: stance from the paragraph (`texts`,
+    /// `embeddings`), sentiment from the speaker's voice (`voices`,
+    /// `voice_embeddings`: the quoted words where the paragraph quotes its
+    /// speaker, else the paragraph itself; see [`voice`]).
+    pub fn score(
+        &self,
+        texts: &[&str],
+        embeddings: &[Vec<f32>],
+        voices: &[&str],
+        voice_embeddings: &[Vec<f32>],
+    ) -> Result<Vec<Scores>> {
         let stance = self.stance.predict(texts, embeddings)?;
-        let sentiment = self.sentiment.predict(texts, embeddings)?;
-        let valence = match self.sentiment.valence(texts, embeddings)? {
+        let sentiment = self.sentiment.predict(voices, voice_embeddings)?;
+        let valence = match self.sentiment.valence(voices, voice_embeddings)? {
             Some(v) => v,
             None => sentiment.iter().map(|p| p[0] - p[1]).collect(),
         };
@@ -103,6 +112,36 @@ impl Classifiers {
             })
             .collect())
     }
+}
+
+/// What sentiment reads for a paragraph: the speaker's own words where the
+/// paragraph quotes its (non-narrator) speaker — the guide's sentiment is
+/// the speaker's tone, not the reporter's framing — else the paragraph.
+pub fn voice(text: &str, attribution: &speaker::Attribution) -> String {
+    let quotes = attribution.quote_texts(text);
+    if attribution.is_narrator() || quotes.is_empty() {
+        text.to_owned()
+    } else {
+        quotes.join(" ")
+    }
+}
+
+/// Embeds paragraphs and, where they differ, their voices; returns
+/// (paragraph embeddings, voice embeddings).
+pub fn embed_with_voices(
+    encoder: &Encoder,
+    batch_size: usize,
+    texts: &[&str],
+    voices: &[&str],
+) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+    let embeddings = encoder.embed(texts, batch_size)?;
+    let differing: Vec<usize> = (0..texts.len()).filter(|&i| voices[i] != texts[i]).collect();
+    let extra = encoder.embed(&differing.iter().map(|&i| voices[i]).collect::<Vec<_>>(), batch_size)?;
+    let mut voice_embeddings = embeddings.clone();
+    for (i, e) in differing.into_iter().zip(extra) {
+        voice_embeddings[i] = e;
+    }
+    Ok((embeddings, voice_embeddings))
 }
 
 /// An encoder with a stance and a sentiment classifier.
@@ -153,18 +192,26 @@ impl Pipeline {
     /// Boilerplate is neither embedded nor classified: the labelling guide
     /// makes it `neutral` in both tasks, spoken by the `narrator`.
     pub fn classify(&self, articles: &[Article]) -> Result<Vec<ParagraphRecord>> {
-        let texts: Vec<&str> = articles
-            .iter()
-            .flat_map(|a| a.paragraphs.iter())
-            .filter(|p| !p.boilerplate)
-            .map(|p| p.text.as_str())
-            .collect();
-        let embeddings = self.encoder.embed(&texts, self.batch_size)?;
-        let mut scored = self.classifiers.score(&texts, &embeddings)?.into_iter();
+        let attributions: Vec<Vec<speaker::Attribution>> = articles.iter().map(attribute).collect();
+        let mut texts = Vec::new();
+        let mut voices = Vec::new();
+        for (article, found) in articles.iter().zip(&attributions) {
+            for (p, a) in article.paragraphs.iter().zip(found) {
+                if !p.boilerplate {
+                    texts.push(p.text.as_str());
+                    voices.push(voice(&p.text, a));
+                }
+            }
+        }
+        let voice_refs: Vec<&str> = voices.iter().map(String::as_str).collect();
+        let (embeddings, voice_embeddings) = embed_with_voices(&self.encoder, self.batch_size, &texts, &voice_refs)?;
+        let mut scored = self
+            .classifiers
+            .score(&texts, &embeddings, &voice_refs, &voice_embeddings)?
+            .into_iter();
         let mut records = Vec::new();
-        for article in articles {
-            let attributions = attribute(article);
-            for (p, attribution) in article.paragraphs.iter().zip(attributions) {
+        for (article, found) in articles.iter().zip(attributions) {
+            for (p, attribution) in article.paragraphs.iter().zip(found) {
                 let scores = if p.boilerplate {
                     BOILERPLATE_SCORES
                 } else {

@@ -18,6 +18,7 @@ fn seed_report(encoder: &Encoder, sets: Vec<&Classifiers>) -> stance::eval::Eval
         encoder,
         batch_size: 32,
         sets,
+        score_quotes: true,
     };
     stance::eval::evaluate_label_files(&models, &[repo().join("eval/labels/seeds.jsonl")], None, &repo().join("seeds")).unwrap()
 }
@@ -87,6 +88,7 @@ fn default_sentiment_stays_above_the_nyt_floor() {
         encoder: &encoder,
         batch_size: 32,
         sets: vec![&heads],
+        score_quotes: true,
     };
     let report = stance::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
