@@ -604,7 +604,7 @@ fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, na
     };
     let (metadata, weights) = match task {
         TaskArg::Stance => {
-            stance::heads::train::train_stance(&name, &encoder, &sha, data, &Default::default(), &mut log)?
+            stance::heads::train::train_softmax_head(Task::Stance, &name, &encoder, &sha, data, &Default::default(), &mut log)?
         }
         TaskArg::Sentiment if data.iter().all(|d| d.extension().is_some_and(|e| e == "jsonl")) => {
             stance::heads::train::train_softmax_head(Task::Sentiment, &name, &encoder, &sha, data, &Default::default(), &mut log)?

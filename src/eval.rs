@@ -430,6 +430,9 @@ pub fn evaluate(
 
     if !outlooks.is_empty() {
         for m in methods {
+            if report.articles.iter().any(|a| a.method == m.method) {
+                continue;
+            }
             if let Some(row) = article_metrics(m, items, outlooks) {
                 report.articles.push(row);
             }
@@ -649,7 +652,7 @@ pub fn loao_stance(
     config: &crate::heads::train::SoftmaxConfig,
     log: &mut dyn FnMut(&str),
 ) -> Result<(EvalReport, Vec<LoaoFold>)> {
-    use crate::heads::train::{cross_validate_softmax, fit_softmax, read_stance_data};
+    use crate::heads::train::{best_penalty, cross_validate_softmax, fit_softmax, read_stance_data, softmax_probabilities};
     let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
     let mut records = Vec::new();
     for path in label_files {
@@ -669,18 +672,8 @@ pub fn loao_stance(
         .map(|i| Task::Stance.index_of(i.gold.stance.as_deref().expect("filtered")).expect("validated"))
         .collect();
 
-    let pick_l2 = |x: &[Vec<f32>], y: &[usize]| -> Result<f64> {
-        let cv = cross_validate_softmax(x, y, config)?;
-        Ok(cv.iter().copied().fold((f64::NAN, f64::NEG_INFINITY), |a, (l, s)| if s >= a.1 { (l, s) } else { a }).0)
-    };
-    let predict = |w: &[f32], b: &[f32; 3], x: &[f32]| -> Probabilities {
-        let n = x.len();
-        let mut z = [0f32; 3];
-        for (k, zk) in z.iter_mut().enumerate() {
-            *zk = w[k * n..(k + 1) * n].iter().zip(x).map(|(a, c)| a * c).sum::<f32>() + b[k];
-        }
-        crate::classify::softmax(&z, 1.0)
-    };
+    let pick_l2 = |x: &[Vec<f32>], y: &[usize]| -> Result<f64> { Ok(best_penalty(&cross_validate_softmax(x, y, config)?).0) };
+    let predict = softmax_probabilities;
 
     let l2 = pick_l2(&corpus_x, &corpus_y)?;
     let (w, b) = fit_softmax(&corpus_x, &corpus_y, l2, config)?;

@@ -126,6 +126,9 @@ pub fn voice(text: &str, attribution: &speaker::Attribution) -> String {
     }
 }
 
+/// One embedding per text.
+pub type Embeddings = Vec<Vec<f32>>;
+
 /// Embeds paragraphs and, where they differ, their voices; returns
 /// (paragraph embeddings, voice embeddings).
 pub fn embed_with_voices(
@@ -133,7 +136,7 @@ pub fn embed_with_voices(
     batch_size: usize,
     texts: &[&str],
     voices: &[&str],
-) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+) -> Result<(Embeddings, Embeddings)> {
     let embeddings = encoder.embed(texts, batch_size)?;
     let differing: Vec<usize> = (0..texts.len()).filter(|&i| voices[i] != texts[i]).collect();
     let extra = encoder.embed(&differing.iter().map(|&i| voices[i]).collect::<Vec<_>>(), batch_size)?;

@@ -75,13 +75,27 @@ pub fn fit_softmax(x: &[Vec<f32>], y: &[usize], l2: f64, config: &SoftmaxConfig)
     Ok((weight, [bias[0], bias[1], bias[2]]))
 }
 
-fn predict_softmax(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> usize {
+/// Probabilities of a fitted softmax regression for one input.
+pub fn softmax_probabilities(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> crate::classify::Probabilities {
     let n = x.len();
     let mut z = [0f32; 3];
     for (k, zk) in z.iter_mut().enumerate() {
         *zk = weight[k * n..(k + 1) * n].iter().zip(x).map(|(a, b)| a * b).sum::<f32>() + bias[k];
     }
-    argmax(&softmax(&z, 1.0))
+    softmax(&z, 1.0)
+}
+
+fn predict_softmax(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> usize {
+    argmax(&softmax_probabilities(weight, bias, x))
+}
+
+/// The penalty with the best cross-validation score; on a tie the later
+/// (larger) penalty, the simpler model.
+pub fn best_penalty(scores: &[(f64, f64)]) -> (f64, f64) {
+    scores
+        .iter()
+        .copied()
+        .fold((f64::NAN, f64::NEG_INFINITY), |best, (l2, score)| if score >= best.1 { (l2, score) } else { best })
 }
 
 /// Deterministic fold of each example: a seeded shuffle dealt round-robin.
@@ -170,18 +184,6 @@ fn metadata(name: &str, task: Task, kind: &str, encoder: &Encoder, encoder_sha25
 /// Embedding batch size used for training (fixed: part of reproducibility).
 pub const TRAIN_BATCH: usize = 32;
 
-/// Trains the stance head on labelled paragraphs.
-pub fn train_stance(
-    name: &str,
-    encoder: &Encoder,
-    encoder_sha256: &str,
-    files: &[PathBuf],
-    config: &SoftmaxConfig,
-    log: &mut dyn FnMut(&str),
-) -> Result<(HeadMetadata, Weights)> {
-    train_softmax_head(Task::Stance, name, encoder, encoder_sha256, files, config, log)
-}
-
 /// Trains a softmax head for `task` on labelled paragraphs.
 pub fn train_softmax_head(
     task: Task,
@@ -197,11 +199,7 @@ pub fn train_softmax_head(
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let x = encoder.embed(&refs, TRAIN_BATCH)?;
     let cv = cross_validate_softmax(&x, &y, config)?;
-    // Best macro-F1; on a tie the larger penalty (the simpler model).
-    let (l2, best) = cv
-        .iter()
-        .copied()
-        .fold((f64::NAN, f64::NEG_INFINITY), |acc, (l, s)| if s >= acc.1 { (l, s) } else { acc });
+    let (l2, best) = best_penalty(&cv);
     log(&format!("cross-validation: {cv:?}; chose l2 = {l2} (macro-F1 {best:.3})"));
     let (weight, bias) = fit_softmax(&x, &y, l2, config)?;
     let features = x[0].len();
@@ -308,10 +306,7 @@ pub fn train_sentiment(
         let r = crate::metrics::pearson(&pick(&predicted, &fit), &pick(&y, &fit));
         cv.push((l2, r));
     }
-    let (l2, best) = cv
-        .iter()
-        .copied()
-        .fold((f64::NAN, f64::NEG_INFINITY), |acc, (l, s)| if s >= acc.1 { (l, s) } else { acc });
+    let (l2, best) = best_penalty(&cv);
     log(&format!("cross-validation (Pearson): {cv:?}; chose l2 = {l2} (r {best:.3})"));
     let (weight, bias) = fit_ridge(&pick(&x, &fit), &pick(&y, &fit), l2)?;
 
