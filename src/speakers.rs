@@ -48,6 +48,33 @@ struct Accumulator {
     excerpt: Option<(String, String, usize)>,
 }
 
+impl Accumulator {
+    /// Adds another accumulator's paragraphs to this one.
+    fn absorb(&mut self, other: Accumulator) {
+        if self.role.is_none() {
+            self.role = other.role;
+        }
+        for article in other.articles {
+            if !self.articles.contains(&article) {
+                self.articles.push(article);
+            }
+        }
+        self.paragraphs += other.paragraphs;
+        for i in 0..3 {
+            self.stance[i] += other.stance[i];
+            self.sentiment[i] += other.sentiment[i];
+        }
+        self.sentiment_sum += other.sentiment_sum;
+        let length = |q: &Option<(String, String, usize)>| q.as_ref().map_or(0, |(t, _, _)| t.chars().count());
+        if length(&other.quote) > length(&self.quote) {
+            self.quote = other.quote;
+        }
+        if self.excerpt.is_none() {
+            self.excerpt = other.excerpt;
+        }
+    }
+}
+
 /// Collects records into per-speaker rows; boilerplate is skipped, and so is
 /// the narrator unless asked for.
 #[derive(Debug, Default)]
@@ -100,8 +127,29 @@ impl SpeakerTally {
         }
     }
 
+    /// A bare surname ("Trump", from an article that never spells out the
+    /// full name) joins the one speaker across the tallied articles whose
+    /// name ends with it ("Donald Trump"). Done here, over the whole
+    /// tally, because records are attributed per article and must not
+    /// depend on what else is in the run; the summary can.
+    fn merge_surnames(&mut self) {
+        let names: Vec<String> = self.speakers.keys().cloned().collect();
+        for short in &names {
+            if short.contains(' ') || !short.chars().next().is_some_and(char::is_uppercase) {
+                continue;
+            }
+            let suffix = format!(" {short}");
+            let full: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
+            if let [full] = full.as_slice() {
+                let absorbed = self.speakers.remove(short).expect("listed above");
+                self.speakers.get_mut(*full).expect("listed above").absorb(absorbed);
+            }
+        }
+    }
+
     /// The rows, most paragraphs first (ties: by name).
-    pub fn finish(self) -> Vec<SpeakerRow> {
+    pub fn finish(mut self) -> Vec<SpeakerRow> {
+        self.merge_surnames();
         let mut rows: Vec<SpeakerRow> = self
             .speakers
             .into_iter()
@@ -156,6 +204,23 @@ mod tests {
             speaker_role: None,
             quotes: quotes.iter().map(|q| q.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_bare_surname_joins_the_one_full_name() {
+        let mut tally = SpeakerTally::new(false);
+        tally.add(&record("a", 1, "Ana Lopez", "likely", "positive", 0.5, &["short"]));
+        tally.add(&record("b", 1, "Lopez", "unlikely", "negative", -0.5, &["the longest quotation"]));
+        tally.add(&record("b", 2, "Lee", "neutral", "neutral", 0.0, &[]));
+        tally.add(&record("c", 1, "Bo Lee", "neutral", "neutral", 0.0, &[]));
+        tally.add(&record("c", 2, "Min Lee", "neutral", "neutral", 0.0, &[]));
+        let rows = tally.finish();
+        let ana = rows.iter().find(|r| r.speaker == "Ana Lopez").unwrap();
+        assert_eq!((ana.paragraphs, ana.articles, ana.likely, ana.unlikely), (2, 2, 1, 1));
+        assert_eq!(ana.quote, "the longest quotation");
+        assert!(!rows.iter().any(|r| r.speaker == "Lopez"));
+        // "Lee" could be either Lee: it stays apart.
+        assert!(rows.iter().any(|r| r.speaker == "Lee" && r.paragraphs == 1));
     }
 
     #[test]

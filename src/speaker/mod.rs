@@ -98,35 +98,6 @@ pub fn attribute_article(paragraphs: &[&str]) -> Vec<Attribution> {
     ArticleReader::new(paragraphs).read().into_iter().map(|(a, _)| a).collect()
 }
 
-/// The speakers of several articles read together. Within each article as
-/// [`attribute_article`]; then a bare surname no article spelled out ("Trump
-/// said", in a piece that never gives his first name) takes the full name
-/// the other articles use, when they agree on one.
-pub fn attribute_articles(articles: &[Vec<&str>]) -> Vec<Vec<Attribution>> {
-    let readers: Vec<ArticleReader> = articles.iter().map(|p| ArticleReader::new(p)).collect();
-    let mut shared = NameRegistry::default();
-    for reader in &readers {
-        shared.merge(&reader.names);
-    }
-    readers
-        .into_iter()
-        .map(|reader| {
-            reader
-                .read()
-                .into_iter()
-                .map(|(mut a, kind)| {
-                    if kind == Some(Kind::Person) && !a.speaker.contains(' ') {
-                        if let Some(full) = shared.expand(&a.speaker) {
-                            a.speaker = full;
-                        }
-                    }
-                    a
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// What sort of source a resolved speaker is, for matching references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -179,13 +150,6 @@ impl NameRegistry {
     fn add(&mut self, name: String) {
         let order = self.names.len();
         self.names.entry(name).or_insert((0, order)).0 += 1;
-    }
-
-    fn merge(&mut self, other: &NameRegistry) {
-        for (name, (count, _)) in &other.names {
-            let order = self.names.len();
-            self.names.entry(name.clone()).or_insert((0, order)).0 += count;
-        }
     }
 
     /// The fullest name that `short` abbreviates: one that starts or ends

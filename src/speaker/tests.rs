@@ -144,11 +144,6 @@ fn the_most_specific_body_wins() {
     );
 }
 
-#[test]
-fn surnames_take_the_full_name_from_other_articles() {
-    let out = attribute_articles(&[vec!["Ana Lopez met the envoy."], vec!["Lopez said the talks went well."]]);
-    assert_eq!(out[1][0].speaker, "Ana Lopez");
-}
 
 #[test]
 fn quotes_are_the_speakers_words() {
