@@ -168,11 +168,10 @@ pub fn task_metrics(task: Task, method: &str, gold: &[usize], probabilities: &[P
 }
 
 /// One-hot probabilities of the most frequent gold label (ties: label order).
-pub fn majority(task: Task, gold: &[usize], n: usize) -> Vec<Probabilities> {
+pub fn majority(gold: &[usize], n: usize) -> Vec<Probabilities> {
     let mut counts = [0usize; 3];
     gold.iter().for_each(|&g| counts[g] += 1);
     let best = (0..3).fold(0, |b, i| if counts[i] > counts[b] { i } else { b });
-    let _ = task;
     let mut p = [0.0; 3];
     p[best] = 1.0;
     vec![p; n]
@@ -327,8 +326,8 @@ pub fn baseline_methods(items: &[EvalItem]) -> Vec<MethodOutput> {
     vec![
         MethodOutput {
             method: "majority".into(),
-            stance: Some(majority(Task::Stance, &gold(Task::Stance), n)),
-            sentiment: Some(majority(Task::Sentiment, &gold(Task::Sentiment), n)),
+            stance: Some(majority(&gold(Task::Stance), n)),
+            sentiment: Some(majority(&gold(Task::Sentiment), n)),
             speaker: Some(vec![NARRATOR.to_owned(); n]),
             speaker_method: Some("always-narrator".into()),
             boilerplate: Some(flags.clone()),
@@ -571,7 +570,7 @@ mod tests {
 
     #[test]
     fn majority_picks_the_most_frequent_label() {
-        let p = majority(Task::Stance, &[2, 2, 1, 0, 2], 3);
+        let p = majority(&[2, 2, 1, 0, 2], 3);
         assert_eq!(p, vec![[0.0, 0.0, 1.0]; 3]);
     }
 }

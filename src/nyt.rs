@@ -139,7 +139,7 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
     let mut methods = vec![
         MethodOutput {
             method: "majority".into(),
-            sentiment: Some(eval::majority(Task::Sentiment, &train_gold, items.len())),
+            sentiment: Some(eval::majority(&train_gold, items.len())),
             ..Default::default()
         },
         MethodOutput {

@@ -1,6 +1,7 @@
 //! Who says what across articles: one row per speaker with their stance
 //! counts, tone and a representative quotation (`stance speakers`).
 
+use crate::classify::Task;
 use crate::record::{round_score, ParagraphRecord};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};
@@ -103,18 +104,9 @@ impl SpeakerTally {
             acc.articles.push(r.article.clone());
         }
         acc.paragraphs += 1;
-        let stance = match r.stance.as_str() {
-            "likely" => 0,
-            "unlikely" => 1,
-            _ => 2,
-        };
-        acc.stance[stance] += 1;
-        let sentiment = match r.sentiment.as_str() {
-            "positive" => 0,
-            "negative" => 1,
-            _ => 2,
-        };
-        acc.sentiment[sentiment] += 1;
+        // Labels outside the contract count as neutral (the last label).
+        acc.stance[Task::Stance.index_of(&r.stance).unwrap_or(2)] += 1;
+        acc.sentiment[Task::Sentiment.index_of(&r.sentiment).unwrap_or(2)] += 1;
         acc.sentiment_sum += r.sentiment_score;
         if let Some(q) = r.quotes.iter().max_by_key(|q| q.chars().count()) {
             let longer = acc.quote.as_ref().is_none_or(|(best, _, _)| q.chars().count() > best.chars().count());
