@@ -7,9 +7,10 @@
 //!   by k-fold cross-validation on the training set (macro-F1).
 //! * Sentiment: ridge regression of valence (rating / 4) on the embedding
 //!   and VADER's scores, solved exactly (Cholesky, nalgebra); the penalty is
-//!   chosen by grouped cross-validation (folds by editorial), then the class
-//!   thresholds and the probability scale on a held-out dev part of the
-//!   train split. The test split is never read.
+//!   chosen by grouped cross-validation (folds by editorial), and the class
+//!   thresholds and the probability scale on the same out-of-fold
+//!   predictions, so that every train sentence is dev data once; the final
+//!   ridge is fitted on the whole train split. The test split is never read.
 
 use super::{DataFile, HeadMetadata, Thresholds, Weights, FORMAT_VERSION, LEXICON_FEATURES};
 use crate::baselines::LexiconSentiment;
@@ -260,12 +261,6 @@ impl Default for RidgeConfig {
     }
 }
 
-/// The dev part of the NYT train split: editorials ≡ 1 (mod 5). Grouping
-/// by editorial keeps sentences of one editorial on one side.
-pub fn is_dev(editorial: u32) -> bool {
-    editorial % 5 == 1
-}
-
 /// Trains the sentiment head on the NYT train split.
 pub fn train_sentiment(
     name: &str,
@@ -289,32 +284,38 @@ pub fn train_sentiment(
         .map(|(s, e)| super::featurise(&features, &s.text, e, &lexicon))
         .collect();
     let y: Vec<f64> = train.iter().map(|s| s.rating / 4.0).collect();
-    let (fit, dev): (Vec<usize>, Vec<usize>) = (0..train.len()).partition(|&i| !is_dev(train[i].editorial));
+    let all: Vec<usize> = (0..train.len()).collect();
+    let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
 
-    // Penalty by grouped cross-validation on the fit part (Pearson's r).
-    let mut cv = Vec::new();
-    for &l2 in &config.l2_grid {
+    // Out-of-fold predictions for every train sentence, folds grouped by
+    // editorial, so each sentence is predicted by a model that never saw
+    // its editorial: the penalty is chosen on them (Pearson's r), and so
+    // are the thresholds and the scale below. Every sentence of the train
+    // split serves as dev once, instead of a fifth of them.
+    let out_of_fold = |l2: f64| -> Result<Vec<f64>> {
         let mut predicted = vec![0.0; train.len()];
         for k in 0..config.folds {
-            let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
-            let tr: Vec<usize> = fit.iter().copied().filter(|&i| fold_of(i) != k).collect();
+            let tr: Vec<usize> = all.iter().copied().filter(|&i| fold_of(i) != k).collect();
             let (w, b) = fit_ridge(&pick(&x, &tr), &pick(&y, &tr), l2)?;
-            for &i in fit.iter().filter(|&&i| fold_of(i) == k) {
+            for i in all.iter().copied().filter(|&i| fold_of(i) == k) {
                 predicted[i] = predict_linear(&w, b, &x[i]);
             }
         }
-        let r = crate::metrics::pearson(&pick(&predicted, &fit), &pick(&y, &fit));
-        cv.push((l2, r));
+        Ok(predicted)
+    };
+    let mut cv = Vec::new();
+    for &l2 in &config.l2_grid {
+        cv.push((l2, crate::metrics::pearson(&out_of_fold(l2)?, &y)));
     }
     let (l2, best) = best_penalty(&cv);
     log(&format!("cross-validation (Pearson): {cv:?}; chose l2 = {l2} (r {best:.3})"));
-    let (weight, bias) = fit_ridge(&pick(&x, &fit), &pick(&y, &fit), l2)?;
+    let (weight, bias) = fit_ridge(&x, &y, l2)?;
 
-    // Thresholds and spread on dev.
-    let dev_pred: Vec<f64> = dev.iter().map(|&i| predict_linear(&weight, bias, &x[i])).collect();
-    let dev_gold: Vec<usize> = dev
+    // Thresholds and spread on the out-of-fold predictions.
+    let dev_pred = out_of_fold(l2)?;
+    let dev_gold: Vec<usize> = train
         .iter()
-        .map(|&i| Task::Sentiment.index_of(train[i].class()).expect("a sentiment label"))
+        .map(|s| Task::Sentiment.index_of(s.class()).expect("a sentiment label"))
         .collect();
     let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
     for a in 0..=50 {
@@ -327,7 +328,7 @@ pub fn train_sentiment(
             }
         }
     }
-    // Scale: the sharpness that gives the dev classes the least log loss.
+    // Scale: the sharpness that gives the out-of-fold classes the least log loss.
     let nll = |scale: f64| -> f64 {
         let t = Thresholds { negative: best_t.0, positive: best_t.1, scale };
         dev_pred
@@ -348,9 +349,9 @@ pub fn train_sentiment(
             }
         })
         .0;
-    let dev_r = crate::metrics::pearson(&dev_pred, &pick(&y, &dev));
+    let dev_r = crate::metrics::pearson(&dev_pred, &y);
     log(&format!(
-        "dev: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"
+        "out of fold: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"
     ));
 
     let mut meta = metadata(name, Task::Sentiment, "valence-ridge", encoder, encoder_sha256, features);
@@ -361,12 +362,13 @@ pub fn train_sentiment(
     }];
     meta.hyper_parameters = serde_json::json!({
         "l2": l2, "target": "rating / 4", "solver": "Cholesky (nalgebra)", "l2_grid": config.l2_grid,
-        "folds": config.folds, "fold_of": "(editorial / 5) % folds", "dev": "editorial % 5 == 1",
-        "fit_sentences": fit.len(), "dev_sentences": dev.len(), "embedding_batch": TRAIN_BATCH,
+        "folds": config.folds, "fold_of": "(editorial / 5) % folds",
+        "thresholds_from": "out-of-fold predictions of the whole train split",
+        "fit_sentences": train.len(), "embedding_batch": TRAIN_BATCH,
     });
     meta.cross_validation = serde_json::json!({
         "metric": "pearson", "scores": cv.iter().map(|(l, s)| serde_json::json!({"l2": l, "pearson": s})).collect::<Vec<_>>(),
-        "dev": {"pearson": dev_r, "macro_f1": best_f1},
+        "out_of_fold": {"pearson": dev_r, "macro_f1": best_f1},
     });
     meta.thresholds = Some(Thresholds {
         negative: best_t.0,
