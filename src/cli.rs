@@ -308,17 +308,29 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
 }
 
-/// One thread pool for everything: rayon's global pool, and candle's matmul
-/// threads, which read RAYON_NUM_THREADS.
+/// One thread pool for everything: rayon's global pool (our kernels, and
+/// candle's own parallel loops) and the matmul backend's threads, which run
+/// on that pool but take their count from RAYON_NUM_THREADS. Both get the
+/// same number — `--threads`, else every core the process may use — so
+/// neither oversubscribes the other (candle would otherwise count physical
+/// cores and rayon logical ones).
 fn configure_threads(threads: Option<usize>) -> Result<()> {
-    if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start the thread pool")?;
-    }
+    let n = match threads {
+        Some(n) => {
+            anyhow::ensure!(n > 0, "--threads must be at least 1");
+            n
+        }
+        None => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    };
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .context("cannot start the thread pool")?;
     Ok(())
 }
 
