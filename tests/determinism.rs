@@ -156,3 +156,41 @@ fn real_model_output_is_byte_identical_across_threads_and_batch_sizes() {
     let inputs = [repo().join("seeds"), mixed_lengths(tmp.path())];
     check_all_combinations(&model, &tmp.path().join("cache"), &inputs, &[]);
 }
+
+/// `--cache`: a second run reads every vector from the cache and prints the
+/// same bytes; a damaged cache file is repaired with a warning, not fatal.
+#[test]
+fn cached_embeddings_give_the_same_output() {
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let model = common::write_tiny_bert(&tmp.path().join("tiny"));
+    let cache_dir = tmp.path().join("vectors");
+    let inputs = [repo().join("seeds")];
+    let plain = classify(&model, &tmp.path().join("cache"), &inputs, 2, 32, &["--classifier", "zero-shot"]);
+    let cached_args = ["--classifier", "zero-shot", "--cache", cache_dir.to_str().unwrap()];
+    let cold = classify(&model, &tmp.path().join("cache"), &inputs, 2, 32, &cached_args);
+    let files: Vec<PathBuf> = std::fs::read_dir(&cache_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let size = std::fs::metadata(&files[0]).unwrap().len();
+    assert!(size > 0);
+    let warm = classify(&model, &tmp.path().join("cache"), &inputs, 1, 7, &cached_args);
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size, "a warm run adds nothing");
+    assert!(plain == cold && cold == warm, "the cache changes the output");
+
+    // Cut the file mid-record: the next run warns, repairs and still agrees.
+    std::fs::OpenOptions::new().write(true).open(&files[0]).unwrap().set_len(size - 5).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["classify", "seeds", "--format", "jsonl", "--quiet"])
+        .args(cached_args)
+        .arg("--model")
+        .arg(&model)
+        .current_dir(repo())
+        .env("STANCE_CACHE_DIR", tmp.path().join("cache"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, plain);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("embedding cache") && stderr.contains("damaged"), "{stderr}");
+}

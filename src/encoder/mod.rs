@@ -11,6 +11,7 @@
 //! ```
 
 pub mod bert;
+pub mod cache;
 pub mod kernels;
 pub mod mirror;
 pub mod pooling;
@@ -37,6 +38,8 @@ pub struct Encoder {
     token_budget: usize,
     /// Shortest sequence length a batch is padded to (see `forward_batch`).
     min_padded_len: usize,
+    /// Vectors already computed, on disk (`--cache`).
+    cache: Option<cache::EmbeddingCache>,
     device: Device,
 }
 
@@ -116,8 +119,19 @@ impl Encoder {
             window,
             token_budget: DEFAULT_TOKEN_BUDGET,
             min_padded_len,
+            cache: None,
             device,
         })
+    }
+
+    /// Opens an on-disk embedding cache under `dir` (see [`cache`]):
+    /// [`embed`](Self::embed) then reads vectors of texts it has seen
+    /// instead of running the model, and stores the new ones. Cached
+    /// vectors are the computed bits, so output does not change.
+    pub fn with_cache(mut self, dir: &std::path::Path, notify: &mut dyn FnMut(&str)) -> Result<Encoder> {
+        let sha = self.weights_sha256()?;
+        self.cache = Some(cache::EmbeddingCache::open(dir, &sha, self.window, self.dims(), notify)?);
+        Ok(self)
     }
 
     /// Sets the most padded tokens per forward pass (at least one window
@@ -171,7 +185,23 @@ impl Encoder {
     /// grouped by length so that padding stays small. A text's vector does
     /// not depend on the batch size or on the other texts, bit for bit.
     pub fn embed(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
-        self.embed_tokens(&self.tokenize(texts)?, batch_size)
+        let Some(cache) = &self.cache else {
+            return self.embed_tokens(&self.tokenize(texts)?, batch_size);
+        };
+        let keys: Vec<[u8; 32]> = texts.iter().map(|t| cache.key(t)).collect();
+        let mut vectors: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.get(k)).collect();
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
+        if !missing.is_empty() {
+            let fresh_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
+            let fresh = self.embed_tokens(&self.tokenize(&fresh_texts)?, batch_size)?;
+            let entries: Vec<([u8; 32], &[f32])> =
+                missing.iter().zip(&fresh).map(|(&i, v)| (keys[i], v.as_slice())).collect();
+            cache.insert(&entries)?;
+            for (i, v) in missing.into_iter().zip(fresh) {
+                vectors[i] = Some(v);
+            }
+        }
+        Ok(vectors.into_iter().map(|v| v.expect("every text embedded")).collect())
     }
 
     /// Embeds already tokenized texts (ids with special tokens, as
