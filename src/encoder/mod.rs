@@ -10,6 +10,9 @@
 //! # Ok::<(), stance::Error>(())
 //! ```
 
+pub mod bert;
+pub mod cache;
+pub mod kernels;
 pub mod mirror;
 pub mod pooling;
 pub mod resolve;
@@ -20,7 +23,7 @@ pub use resolve::{resolve, ModelFiles, ResolveOptions, Source, DEFAULT_MODEL};
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use bert::{BertModel, Config};
 use tokenizers::Tokenizer;
 
 /// A loaded encoder.
@@ -31,8 +34,23 @@ pub struct Encoder {
     files: ModelFiles,
     /// Longest token sequence fed to the model, special tokens included.
     window: usize,
+    /// Most padded tokens (rows × longest) per forward pass.
+    token_budget: usize,
+    /// Shortest sequence length a batch is padded to (see `forward_batch`).
+    min_padded_len: usize,
+    /// Vectors already computed, on disk (`--cache`).
+    cache: Option<cache::EmbeddingCache>,
     device: Device,
 }
+
+/// Default for [`Encoder::with_token_budget`]: large enough that the
+/// matmuls run at full speed, small enough that activations stay a few
+/// tens of MB (8,192 tokens × 1,536 floats per intermediate row = 50 MB).
+pub const DEFAULT_TOKEN_BUDGET: usize = 8192;
+
+/// Matmul rows (rows × columns) above which gemm never takes its
+/// small-product paths; see `forward_batch`.
+const SMALL_PRODUCT: usize = 256;
 
 /// sentence-transformers' per-model settings (`sentence_bert_config.json`).
 #[derive(Debug, serde::Deserialize)]
@@ -90,14 +108,37 @@ impl Encoder {
             path: files.weights.clone(),
             message: format!("weights do not fit config.json: {}", resolve::one_line(&e.to_string())),
         })?;
+        // The narrowest matmul output is hidden_size wide; enough rows
+        // that rows × hidden_size > SMALL_PRODUCT, and always two or more.
+        let min_padded_len = (SMALL_PRODUCT / config.hidden_size.max(1) + 1).max(2);
         Ok(Encoder {
             model,
             tokenizer,
             config,
             files,
             window,
+            token_budget: DEFAULT_TOKEN_BUDGET,
+            min_padded_len,
+            cache: None,
             device,
         })
+    }
+
+    /// Opens an on-disk embedding cache under `dir` (see [`cache`]):
+    /// [`embed`](Self::embed) then reads vectors of texts it has seen
+    /// instead of running the model, and stores the new ones. Cached
+    /// vectors are the computed bits, so output does not change.
+    pub fn with_cache(mut self, dir: &std::path::Path, notify: &mut dyn FnMut(&str)) -> Result<Encoder> {
+        let sha = self.weights_sha256()?;
+        self.cache = Some(cache::EmbeddingCache::open(dir, &sha, self.window, self.dims(), notify)?);
+        Ok(self)
+    }
+
+    /// Sets the most padded tokens per forward pass (at least one window
+    /// always goes through, whatever its length).
+    pub fn with_token_budget(mut self, tokens: usize) -> Encoder {
+        self.token_budget = tokens.max(1);
+        self
     }
 
     /// Embedding size.
@@ -140,9 +181,27 @@ impl Encoder {
     /// text. Texts longer than the window are split into overlapping windows
     /// whose mean-pooled vectors are averaged, weighted by their token
     /// counts, before normalisation. At most `batch_size` windows go through
-    /// the model at once, grouped by length so that padding stays small.
+    /// the model at once (fewer when they would exceed the token budget),
+    /// grouped by length so that padding stays small. A text's vector does
+    /// not depend on the batch size or on the other texts, bit for bit.
     pub fn embed(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
-        self.embed_tokens(&self.tokenize(texts)?, batch_size)
+        let Some(cache) = &self.cache else {
+            return self.embed_tokens(&self.tokenize(texts)?, batch_size);
+        };
+        let keys: Vec<[u8; 32]> = texts.iter().map(|t| cache.key(t)).collect();
+        let mut vectors: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.get(k)).collect();
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
+        if !missing.is_empty() {
+            let fresh_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
+            let fresh = self.embed_tokens(&self.tokenize(&fresh_texts)?, batch_size)?;
+            let entries: Vec<([u8; 32], &[f32])> =
+                missing.iter().zip(&fresh).map(|(&i, v)| (keys[i], v.as_slice())).collect();
+            cache.insert(&entries)?;
+            for (i, v) in missing.into_iter().zip(fresh) {
+                vectors[i] = Some(v);
+            }
+        }
+        Ok(vectors.into_iter().map(|v| v.expect("every text embedded")).collect())
     }
 
     /// Embeds already tokenized texts (ids with special tokens, as
@@ -154,23 +213,57 @@ impl Encoder {
     }
 
     /// Mean-pooled (not normalised) vectors of the windows, in their order.
+    ///
+    /// Windows go through the model shortest first, in batches of at most
+    /// `batch_size` rows whose padded size (rows × the batch's longest)
+    /// stays within the token budget, so padding stays small and a batch of
+    /// long windows does not grow without bound. Which batch a window lands
+    /// in never changes its vector: see [`bert`] and `forward_batch`.
     fn forward_units(&self, units: &[windows::Window], batch_size: usize) -> Result<Vec<Vec<f32>>> {
         let mut order: Vec<usize> = (0..units.len()).collect();
         order.sort_by_key(|&i| (units[i].ids.len(), i));
         let mut pooled = vec![Vec::new(); units.len()];
-        for batch in order.chunks(batch_size) {
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && end - start < batch_size {
+                // Sorted ascending: the candidate is the batch's new longest.
+                let longest = self.padded_len(units[order[end]].ids.len());
+                if (end + 1 - start) * longest > self.token_budget {
+                    break;
+                }
+                end += 1;
+            }
+            let batch = &order[start..end];
             let ids: Vec<&[u32]> = batch.iter().map(|&i| units[i].ids.as_slice()).collect();
             let vectors = self.forward_batch(&ids)?;
             for (&i, v) in batch.iter().zip(vectors) {
                 pooled[i] = v;
             }
+            start = end;
         }
         Ok(pooled)
     }
 
+    /// The sequence length a batch whose longest window has `len` tokens is
+    /// padded to: `len`, but at least the minimum that keeps gemm off its
+    /// small-product paths, within the model's positions.
+    fn padded_len(&self, len: usize) -> usize {
+        len.max(self.min_padded_len).min(self.config.max_position_embeddings)
+    }
+
     /// One padded batch through BERT and mean pooling.
+    ///
+    /// A window's vector does not depend on its batch, bit for bit: the
+    /// attention kernel reads only a sequence's own unmasked keys, every
+    /// other step is per token, pooling sums a window's own tokens in
+    /// order, and the matmul backend (gemm) computes each output row with
+    /// the same sequence of operations whatever the number of rows — except
+    /// on paths it takes for tiny products (one row; rows × columns ≤ 256),
+    /// which the minimum padded length keeps every batch out of.
+    /// `tests/determinism.rs` checks all of it.
     fn forward_batch(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let longest = ids.iter().map(|s| s.len()).max().unwrap_or(0);
+        let longest = self.padded_len(ids.iter().map(|s| s.len()).max().unwrap_or(0));
         let pad = self.config.pad_token_id as u32;
         let mut flat_ids = Vec::with_capacity(ids.len() * longest);
         let mut flat_mask = Vec::with_capacity(ids.len() * longest);
@@ -183,10 +276,18 @@ impl Encoder {
         let shape = (ids.len(), longest);
         let input_ids = Tensor::from_vec(flat_ids, shape, &self.device)?;
         let mask = Tensor::from_vec(flat_mask, shape, &self.device)?;
-        let token_type_ids = input_ids.zeros_like()?;
-        let hidden = self.model.forward(&input_ids, &token_type_ids, Some(&mask))?;
-        let pooled = pooling::masked_mean(&hidden, &mask)?;
-        Ok(pooled.to_vec2::<f32>()?)
+        let padded = ids.iter().any(|s| s.len() < longest);
+        let hidden = self.model.forward(&input_ids, None, padded.then_some(&mask))?;
+        let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
+        let dims = self.dims();
+        Ok(ids
+            .iter()
+            .enumerate()
+            .map(|(row, seq)| {
+                let start = row * longest * dims;
+                pooling::mean_rows(&hidden[start..start + seq.len() * dims], dims)
+            })
+            .collect())
     }
 }
 
