@@ -382,6 +382,9 @@ fn choose_classifiers(
     match choice {
         ClassifierArg::ZeroShot => zero_shot(),
         ClassifierArg::Head => trained(),
+        // A head the user named is never swapped for zero-shot behind their
+        // back: if it does not fit, the run stops.
+        ClassifierArg::Auto if heads.stance_head.is_some() || heads.sentiment_head.is_some() => trained(),
         ClassifierArg::Auto => match trained() {
             Ok(heads) => Ok(heads),
             Err(e) => {
