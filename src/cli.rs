@@ -29,7 +29,7 @@ pub struct Args {
     model: String,
 
     /// Worker threads for the encoder (default: all cores).
-    #[arg(long, global = true, env = "STANCE_THREADS")]
+    #[arg(long, global = true, env = "STANCE_THREADS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
 
     /// Print nothing on stderr but errors.

@@ -314,6 +314,19 @@ fn broken_models() {
     let out = f.run_with_model(&args, &dir);
     assert_one_line_error("config.json not JSON", &out, &["bad-config/config.json: "]);
 
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/prototypes.toml")).unwrap();
+    let zero_temperature = regex::Regex::new(r"(?m)^temperature = .*$").unwrap().replace(&shipped, "temperature = 0.0").into_owned();
+    assert_ne!(zero_temperature, shipped);
+    for (case, bytes, fragments) in [
+        ("prototypes not TOML", b"[stance]\ntemperature = \n".as_slice(), &["protos.toml:2: "][..]),
+        ("prototypes with zero temperature", zero_temperature.as_bytes(), &["protos.toml: ", "temperature must be positive"][..]),
+        ("prototypes not UTF-8", b"# caf\xe9\n", &["protos.toml:1: ", "not valid UTF-8"][..]),
+    ] {
+        f.write("protos.toml", bytes);
+        let out = f.run(&classify_args(&["good.txt"], &["--prototypes", "protos.toml"]));
+        assert_one_line_error(case, &out, fragments);
+    }
+
     let dir = model_copy(&f, "bad-tokenizer", "");
     std::fs::write(dir.join("tokenizer.json"), "{}").unwrap();
     let out = f.run_with_model(&args, &dir);
@@ -420,6 +433,7 @@ fn bad_arguments_exit_2() {
         vec!["classify"],
         vec!["rank", "good.txt", "--no-such-flag"],
         vec!["eval"],
+        vec!["classify", "good.txt", "--threads", "0"],
     ] {
         let out = f.run(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
