@@ -172,3 +172,87 @@ fn zero_shot_and_pipeline_scores_are_finite_and_sum_to_one() {
         })
         .unwrap();
 }
+
+/// A mutation search on the stable toolchain, for machines where the
+/// cargo-fuzz target (`fuzz/`, nightly) cannot be built or run: inputs from
+/// the seeds, training and label files, cut and mutated at random (byte
+/// flips, insertions of bytes and of [`WORDS`], deletions, repeats,
+/// splices), then run through [`invariants::check_bytes`]. Unlike
+/// libFuzzer it is not guided by coverage. Ignored by default; run with
+///
+/// ```text
+/// STANCE_FUZZ_SECONDS=600 cargo test --release --test properties -- --ignored --nocapture mutation_search
+/// ```
+///
+/// Inputs that fail are written to `target/fuzz-failures/` and fail the test.
+#[test]
+#[ignore = "a long random search; see the doc comment"]
+fn mutation_search() {
+    use rand::{Rng, SeedableRng};
+    let seconds: u64 = std::env::var("STANCE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let seed: u64 = std::env::var("STANCE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2026);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut corpus: Vec<Vec<u8>> = Vec::new();
+    for dir in ["seeds", "eval/train", "eval/labels"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        corpus.extend(files.iter().filter(|p| p.is_file()).map(|p| std::fs::read(p).unwrap()));
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let failures = root.join("target/fuzz-failures");
+    let start = std::time::Instant::now();
+    let (mut executions, mut failed) = (0u64, 0u64);
+    while start.elapsed().as_secs() < seconds {
+        let source = &corpus[rng.random_range(0..corpus.len())];
+        let from = rng.random_range(0..source.len());
+        let len = rng.random_range(0..=4096.min(source.len() - from));
+        let mut input = source[from..from + len].to_vec();
+        for _ in 0..rng.random_range(1..=8) {
+            let at = rng.random_range(0..=input.len());
+            match rng.random_range(0..7) {
+                0 if !input.is_empty() => {
+                    let i = at.min(input.len() - 1);
+                    input[i] ^= 1 << rng.random_range(0..8);
+                }
+                1 => input.insert(at, rng.random()),
+                2 => {
+                    let word = WORDS[rng.random_range(0..WORDS.len())].as_bytes();
+                    input.splice(at..at, word.iter().copied());
+                }
+                3 => {
+                    let end = rng.random_range(at..=input.len().min(at + 64));
+                    input.drain(at..end);
+                }
+                4 => {
+                    let end = rng.random_range(at..=input.len().min(at + 64));
+                    let piece = input[at..end].to_vec();
+                    for _ in 0..rng.random_range(1..16) {
+                        input.splice(at..at, piece.iter().copied());
+                    }
+                }
+                5 => {
+                    let other = &corpus[rng.random_range(0..corpus.len())];
+                    let from = rng.random_range(0..other.len());
+                    let end = rng.random_range(from..=other.len().min(from + 512));
+                    input.splice(at..at, other[from..end].iter().copied());
+                }
+                _ => {
+                    let marks: [&[u8]; 8] = [b"\"", "\u{201c}".as_bytes(), "\u{201d}".as_bytes(), b"\r", b"\n\n", b"{\"text\": \"", b"\\", b"'"];
+                    input.splice(at..at, marks[rng.random_range(0..marks.len())].iter().copied());
+                }
+            }
+        }
+        executions += 1;
+        if std::panic::catch_unwind(|| invariants::check_bytes(&input)).is_err() {
+            failed += 1;
+            std::fs::create_dir_all(&failures).unwrap();
+            std::fs::write(failures.join(format!("failure-{seed}-{executions}.bin")), &input).unwrap();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "mutation search: seed {seed}, {executions} executions in {secs:.0} s ({:.0}/s), {failed} failing inputs",
+        executions as f64 / secs
+    );
+    assert_eq!(failed, 0, "failing inputs are in {}", failures.display());
+}
