@@ -29,7 +29,7 @@ pub struct Args {
     model: String,
 
     /// Worker threads for the encoder (default: all cores).
-    #[arg(long, global = true, env = "STANCE_THREADS")]
+    #[arg(long, global = true, env = "STANCE_THREADS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
 
     /// Keep paragraph embeddings in this directory and reuse them: runs over
@@ -409,6 +409,9 @@ fn choose_classifiers(
     match choice {
         ClassifierArg::ZeroShot => zero_shot(),
         ClassifierArg::Head => trained(),
+        // A head the user named is never swapped for zero-shot behind their
+        // back: if it does not fit, the run stops.
+        ClassifierArg::Auto if heads.stance_head.is_some() || heads.sentiment_head.is_some() => trained(),
         ClassifierArg::Auto => match trained() {
             Ok(heads) => Ok(heads),
             Err(e) => {

@@ -519,10 +519,7 @@ pub fn evaluate_label_files(
     outlook: Option<&std::path::Path>,
     articles_dir: &std::path::Path,
 ) -> Result<EvalReport> {
-    let mut records = Vec::new();
-    for path in label_files {
-        records.extend(crate::labels::read_labels(path)?);
-    }
+    let records = crate::labels::read_label_files(label_files)?;
     let outlook = outlook
         .map(std::path::Path::to_owned)
         .or_else(|| label_files.first().and_then(|f| sibling_outlook(f)));
@@ -653,10 +650,7 @@ pub fn loao_stance(
 ) -> Result<(EvalReport, Vec<LoaoFold>)> {
     use crate::heads::train::{best_penalty, cross_validate_softmax, fit_softmax, read_stance_data, softmax_probabilities};
     let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
-    let mut records = Vec::new();
-    for path in label_files {
-        records.extend(crate::labels::read_labels(path)?);
-    }
+    let records = crate::labels::read_label_files(label_files)?;
     let articles = load_articles(articles_dir)?;
     let items: Vec<EvalItem> = items(records, &articles)?
         .into_iter()

@@ -57,15 +57,27 @@ pub struct Document {
 pub const STDIN_NAME: &str = "stdin";
 
 enum Pending {
+    /// A path named by the caller: read whatever it is (a pipe such as
+    /// `<(zcat feed.jsonl.gz)` included).
     Path(PathBuf),
+    /// A file found by walking a directory: read only if it is a regular
+    /// file, since a FIFO or device would block the run or never end.
+    Walked(PathBuf),
     Stdin,
 }
 
 /// A lazy iterator over the documents in a list of inputs (`-` is stdin).
+///
+/// Article ids must be unique across all the inputs (results are grouped
+/// and ranked by id, so two articles with one id would be merged): a
+/// repeated id is an error at the document that repeats it.
 pub struct Documents {
     pending: VecDeque<Pending>,
     jsonl: Option<JsonlReader>,
     options: InputOptions,
+    /// Hashes of the ids seen so far: 8 bytes an id keeps a
+    /// multi-million-document stream within a small memory budget.
+    seen: HashSet<u64>,
 }
 
 impl Documents {
@@ -86,14 +98,31 @@ impl Documents {
             pending,
             jsonl: None,
             options,
+            seen: HashSet::new(),
         }
     }
 
-    fn open_path(&mut self, path: PathBuf) -> Option<Result<Document>> {
+    /// The JSONL documents of any reader (a decompressor, a socket, a
+    /// buffer); `path` names the stream in default ids (`<stem>:<line>`)
+    /// and in error messages.
+    pub fn from_jsonl_reader(reader: Box<dyn Read>, path: &Path, options: InputOptions) -> Documents {
+        let mut documents = Documents::new(&[], options);
+        documents.jsonl = Some(JsonlReader::new(reader, path.to_owned(), file_stem(path), options));
+        documents
+    }
+
+    fn open_path(&mut self, path: PathBuf, walked: bool) -> Option<Result<Document>> {
         let meta = match std::fs::metadata(&path) {
             Ok(meta) => meta,
             Err(e) => return Some(Err(Error::io(path, e))),
         };
+        if walked && !meta.is_file() && !meta.is_dir() {
+            return Some(Err(Error::input(
+                &path,
+                None,
+                "not a regular file (a FIFO, socket or device found in a directory); name it on its own to read it",
+            )));
+        }
         if meta.is_dir() {
             return match article_files(&path) {
                 Ok(files) if files.is_empty() => Some(Err(Error::input(
@@ -110,7 +139,7 @@ impl Documents {
                 ))),
                 Ok(files) => {
                     for file in files.into_iter().rev() {
-                        self.pending.push_front(Pending::Path(file));
+                        self.pending.push_front(Pending::Walked(file));
                     }
                     None
                 }
@@ -159,6 +188,26 @@ impl Iterator for Documents {
     type Item = Result<Document>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let item = self.next_unchecked()?;
+        Some(item.and_then(|doc| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            doc.id.hash(&mut hasher);
+            if self.seen.insert(hasher.finish()) {
+                Ok(doc)
+            } else {
+                Err(Error::input(
+                    &doc.origin.path,
+                    doc.origin.line,
+                    format!("duplicate article id {:?} (ids must be unique across the inputs)", doc.id),
+                ))
+            }
+        }))
+    }
+}
+
+impl Documents {
+    /// The next document, before the duplicate-id check.
+    fn next_unchecked(&mut self) -> Option<Result<Document>> {
         loop {
             if let Some(reader) = &mut self.jsonl {
                 match reader.next() {
@@ -167,7 +216,8 @@ impl Iterator for Documents {
                 }
             }
             let produced = match self.pending.pop_front()? {
-                Pending::Path(path) => self.open_path(path),
+                Pending::Path(path) => self.open_path(path, false),
+                Pending::Walked(path) => self.open_path(path, true),
                 Pending::Stdin => self.open_stdin(),
             };
             if produced.is_some() {
@@ -214,6 +264,8 @@ pub fn article_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
             if file_type.is_dir() {
                 stack.push(path);
+            } else if file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                continue;
             } else if path
                 .extension()
                 .is_some_and(|e| ARTICLE_EXTENSIONS.iter().any(|a| e == *a))
@@ -251,9 +303,6 @@ struct JsonlReader {
     path: PathBuf,
     stem: String,
     line: usize,
-    /// Hashes of the ids seen so far: duplicates are an error, and 8 bytes an
-    /// id keeps a multi-million-line stream within a small memory budget.
-    seen: HashSet<u64>,
     options: InputOptions,
     done: bool,
 }
@@ -265,7 +314,6 @@ impl JsonlReader {
             path,
             stem,
             line: 0,
-            seen: HashSet::new(),
             options,
             done: false,
         }
@@ -275,8 +323,7 @@ impl JsonlReader {
         let line = self.line;
         let text = decode(bytes, &self.path, Some(line), self.options.lossy)?;
         let err = |message: String| Error::input(&self.path, Some(line), message);
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(json_error(&e)))?;
         let object = value
             .as_object()
             .ok_or_else(|| err("a JSONL document must be an object with a \"text\" field".into()))?;
@@ -301,11 +348,6 @@ impl JsonlReader {
                 )))
             }
         };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        id.hash(&mut hasher);
-        if !self.seen.insert(hasher.finish()) {
-            return Err(err(format!("duplicate id {id:?}")));
-        }
         Ok(Document {
             id,
             text,
@@ -344,6 +386,15 @@ impl Iterator for JsonlReader {
         }
         None
     }
+}
+
+/// A JSON syntax error on one line of a file: serde's own "at line 1
+/// column N" would contradict the file line the message starts with, so
+/// only the column is kept.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+    format!("not valid JSON at column {}: {message}", e.column())
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -409,7 +460,7 @@ mod tests {
             (b"[1, 2]\n", "feed.jsonl:1: a JSONL document must be an object"),
             (
                 b"{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"a\", \"text\": \"y\"}\n",
-                "feed.jsonl:2: duplicate id \"a\"",
+                "feed.jsonl:2: duplicate article id \"a\"",
             ),
             (b"{\"text\": \"ok\"}\n{\"text\": \"\xff\"}\n", "feed.jsonl:2: not valid UTF-8"),
         ];

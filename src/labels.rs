@@ -48,7 +48,7 @@ pub struct OutlookRecord {
 
 /// Reads a paragraph label file.
 pub fn read_labels(path: &Path) -> Result<Vec<LabelRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = read_text(path)?;
     let mut records = Vec::new();
     let mut seen: HashSet<(String, usize)> = HashSet::new();
     for (i, line) in text.lines().enumerate() {
@@ -98,7 +98,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<LabelRecord>> {
 
 /// Reads an article outlook file.
 pub fn read_outlooks(path: &Path) -> Result<Vec<OutlookRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = read_text(path)?;
     let mut records = Vec::new();
     let mut seen = HashSet::new();
     for (i, line) in text.lines().enumerate() {
@@ -152,11 +152,43 @@ pub fn resolve_texts(records: &[LabelRecord], articles: &HashMap<String, Article
         .collect()
 }
 
+/// A label file's text; invalid UTF-8 is an error at its line.
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    crate::input::decode(&bytes, path, None, false)
+}
+
+/// Reads several paragraph label files as one set: a paragraph labelled in
+/// two files is a duplicate too (it would be scored twice).
+pub fn read_label_files(paths: &[PathBuf]) -> Result<Vec<LabelRecord>> {
+    let mut records: Vec<LabelRecord> = Vec::new();
+    let mut seen: HashMap<(String, usize), (PathBuf, usize)> = HashMap::new();
+    for path in paths {
+        for record in read_labels(path)? {
+            if let (Some(article), Some(paragraph)) = (&record.article, record.paragraph) {
+                if let Some((first, line)) = seen.insert((article.clone(), paragraph), record.origin.clone()) {
+                    let (path, here) = &record.origin;
+                    return Err(Error::input(
+                        path,
+                        Some(*here),
+                        format!(
+                            "duplicate label for {article} paragraph {paragraph} (first in {}:{line})",
+                            first.display()
+                        ),
+                    ));
+                }
+            }
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
 fn parse_object(line: &str) -> std::result::Result<Map<String, Value>, String> {
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(o)) => Ok(o),
         Ok(_) => Err("a label must be a JSON object".into()),
-        Err(e) => Err(format!("not valid JSON: {e}")),
+        Err(e) => Err(crate::input::json_error(&e)),
     }
 }
 
@@ -247,6 +279,20 @@ mod tests {
         articles.clear();
         let err = resolve_texts(&records, &articles).unwrap_err().to_string();
         assert!(err.contains("no article \"a\""), "{err}");
+    }
+
+    #[test]
+    fn duplicates_across_files_and_bad_utf8_are_errors() {
+        let (tmp, first) = write("{\"article\": \"a\", \"paragraph\": 1, \"stance\": \"likely\"}\n");
+        let second = tmp.path().join("more.jsonl");
+        std::fs::write(&second, "{\"text\": \"x\", \"stance\": \"likely\"}\n{\"article\": \"a\", \"paragraph\": 1, \"sentiment\": \"positive\"}\n").unwrap();
+        let err = read_label_files(&[first.clone(), second]).unwrap_err().to_string();
+        assert!(err.contains("more.jsonl:2: duplicate label for a paragraph 1 (first in "), "{err}");
+        assert!(err.ends_with("labels.jsonl:1)"), "{err}");
+
+        std::fs::write(&first, b"{\"text\": \"ok\", \"stance\": \"likely\"}\n{\"text\": \"\xff\"}\n").unwrap();
+        let err = read_labels(&first).unwrap_err().to_string();
+        assert!(err.contains("labels.jsonl:2: not valid UTF-8"), "{err}");
     }
 
     #[test]

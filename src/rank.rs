@@ -4,7 +4,8 @@
 //! `P(likely) - P(unlikely)`: +1 when every paragraph is surely `likely`,
 //! -1 when every one is surely `unlikely`. Articles are ranked by score,
 //! highest first; ties go to the smaller article id. An article with no
-//! scorable paragraph scores 0.
+//! scorable paragraph (all boilerplate) scores 0; an article with no
+//! paragraph at all has no record and so never reaches the ranker.
 
 use crate::record::{round_score, ParagraphRecord};
 use serde::{Deserialize, Serialize};

@@ -44,8 +44,8 @@ impl PrototypeFile {
 
     /// Reads a prototype file.
     pub fn load(path: &Path) -> Result<PrototypeFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        PrototypeFile::parse(&text, path)
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        PrototypeFile::parse(&crate::input::decode(&bytes, path, None, false)?, path)
     }
 
     /// Parses and validates prototype TOML; `origin` names it in errors.

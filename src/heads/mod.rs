@@ -130,6 +130,12 @@ pub struct LoadedHead {
 impl LoadedHead {
     /// Reads a head directory.
     pub fn from_dir(dir: &Path) -> Result<LoadedHead> {
+        if !dir.is_dir() {
+            return Err(Error::ModelFile {
+                path: dir.to_owned(),
+                message: "no such head directory (a head directory holds head.json and head.safetensors)".into(),
+            });
+        }
         let meta_path = dir.join(METADATA_FILE);
         let json = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
         let weights_path = dir.join(WEIGHTS_FILE);
@@ -168,7 +174,12 @@ impl LoadedHead {
 
     fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         match self.weights.get(name) {
-            Some((s, data)) if s == shape => Ok(data.clone()),
+            // A NaN or infinite weight would turn every probability into NaN.
+            Some((s, data)) if s == shape && data.iter().all(|x| x.is_finite()) => Ok(data.clone()),
+            Some((s, _)) if s == shape => Err(Error::ModelFile {
+                path: self.origin.join(WEIGHTS_FILE),
+                message: format!("tensor {name} holds a NaN or infinite value"),
+            }),
             Some((s, _)) => Err(Error::ModelFile {
                 path: self.origin.join(WEIGHTS_FILE),
                 message: format!("tensor {name} has shape {s:?}, expected {shape:?}"),
@@ -211,6 +222,16 @@ impl LoadedHead {
                     path: self.origin.join(METADATA_FILE),
                     message: "a valence head needs thresholds".into(),
                 })?;
+                let t = thresholds;
+                if !(t.negative.is_finite() && t.positive.is_finite() && t.negative <= t.positive && t.scale.is_finite() && t.scale > 0.0) {
+                    return Err(Error::ModelFile {
+                        path: self.origin.join(METADATA_FILE),
+                        message: format!(
+                            "thresholds must be finite with negative <= positive and scale > 0, found {} / {} / {}",
+                            t.negative, t.positive, t.scale
+                        ),
+                    });
+                }
                 Ok(Box::new(ValenceHead {
                     name: format!("head:{}", self.metadata.name),
                     features: self.metadata.features.clone(),
