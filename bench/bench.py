@@ -25,7 +25,7 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
-STEPS = ["peak", "throughput", "sweep", "cold", "parity", "rss"]
+STEPS = ["peak", "throughput", "cold", "parity", "sweep", "rss"]
 SYSTEMS = ["stance-encoder", "stance-e2e", "st", "ort-fp32", "ort-int8"]
 LABELS = {
     "stance-encoder": "stance encoder (candle, fp32)",
@@ -97,7 +97,7 @@ class Bench:
         self.counts: dict[str, dict] = {}
 
     def previous(self) -> dict:
-        path = os.path.join(BENCH, "results.json")
+        path = os.path.join(self.args.results, "results.json")
         if os.path.exists(path) and self.args.merge:
             return json.load(open(path))
         return {}
@@ -154,7 +154,7 @@ class Bench:
             "ta,tb=torch.from_numpy(a),torch.from_numpy(b)\n"
             "print(json.dumps({'numpy':best(lambda: a@b),'torch':best(lambda: ta@tb)}))\n"
         )
-        size = 1024 if self.args.quick else 4096
+        size = 2048 if self.args.quick else 4096
         out = {"matrix": size, "gflops": {}, "by_library": {}, "uptime": uptime()}
         for threads in self.args.threads:
             r = json.loads(spawn([sys.executable, "-c", code, str(threads), str(size)])["lines"][0])
@@ -212,23 +212,27 @@ class Bench:
         return row
 
     def throughput(self) -> None:
-        rows = []
-        for threads in self.args.threads:
-            corpora = ["seeds", "nyt", "long"] if threads == max(self.args.threads) or self.args.all_corpora \
-                else ["seeds"]
-            for corpus in corpora:
-                for system in SYSTEMS:
-                    rows += self.measure(system, corpus, threads, [self.args.batch_size])
-        self.results["throughput"] = {"uptime_before": self.step_uptime, "uptime_after": uptime(),
-                                      "rows": rows}
+        # The seed corpus at every thread count first (the targets are
+        # stated on it), then the other corpora; saved after each system so
+        # that an interrupted run keeps what it measured.
+        plan = [("seeds", t) for t in self.args.threads]
+        top = max(self.args.threads)
+        for corpus in ["nyt", "long"]:
+            plan += [(corpus, t) for t in self.args.threads if t == top or self.args.all_corpora]
+        out = self.results["throughput"] = {"uptime_before": self.step_uptime, "rows": []}
+        for corpus, threads in plan:
+            for system in SYSTEMS:
+                out["rows"] += self.measure(system, corpus, threads, [self.args.batch_size])
+                out["uptime_after"] = uptime()
+                self.save()
 
     def sweep(self) -> None:
-        rows = []
+        out = self.results["sweep"] = {"uptime_before": self.step_uptime, "rows": []}
         for threads in self.args.threads:
             for system in ["stance-encoder", "st", "ort-fp32", "ort-int8"]:
-                rows += self.measure(system, "sweep", threads, self.args.sweep_batch_sizes)
-        self.results["sweep"] = {"uptime_before": self.step_uptime, "uptime_after": uptime(),
-                                 "rows": rows}
+                out["rows"] += self.measure(system, "sweep", threads, self.args.sweep_batch_sizes)
+                out["uptime_after"] = uptime()
+                self.save()
 
     def cold(self) -> None:
         """Process start to the first output record for one seed article,
@@ -314,10 +318,11 @@ class Bench:
             self.save()
         import report
 
-        report.write(self.results, BENCH)
+        report.write(self.results, self.args.results)
 
     def save(self) -> None:
-        with open(os.path.join(BENCH, "results.json"), "w") as f:
+        os.makedirs(self.args.results, exist_ok=True)
+        with open(os.path.join(self.args.results, "results.json"), "w") as f:
             json.dump(self.results, f, indent=1)
             f.write("\n")
 
@@ -357,6 +362,7 @@ def main() -> int:
     p.add_argument("--encoder-bin", required=True, help="the encoder bench binary")
     p.add_argument("--work", required=True)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--results", default=BENCH, help="directory for the results files [default: bench/]")
     p.add_argument("--steps", default=",".join(STEPS))
     p.add_argument("--merge", action="store_true", help="keep other steps' figures from results.json")
     p.add_argument("--threads", default="2,1")

@@ -11,7 +11,7 @@ Everything comes from what the repository has, or reads at run time:
 * long.jsonl   200 documents of more than 512 tokens each, seed paragraphs
                joined with a space (one paragraph each, so stance reads it
                as one long paragraph);
-* sweep.jsonl  a quarter of seeds.jsonl, for the batch-size sweep;
+* sweep.jsonl  a quarter of seeds.jsonl (at least 200), for the batch-size sweep;
 * parity.jsonl the distinct seed paragraphs, for the parity check;
 * stream-N.jsonl  N seed paragraphs, one document each, for the memory run.
 
@@ -99,7 +99,7 @@ def main() -> int:
     write(os.path.join(args.out, "nyt.jsonl"), "nyt", nyt[:520] if args.quick else nyt)
     write(os.path.join(args.out, "long.jsonl"), "long", long_documents(seeds, n_long, 512, tokenizer))
     # The batch-size and thread sweep: a slice of the seed corpus.
-    write(os.path.join(args.out, "sweep.jsonl"), "sweep", [seeds[i % len(seeds)] for i in range(n_seeds // 4)])
+    write(os.path.join(args.out, "sweep.jsonl"), "sweep", [seeds[i % len(seeds)] for i in range(max(n_seeds // 4, 200))])
     # The distinct seed paragraphs, for the parity check.
     write(os.path.join(args.out, "parity.jsonl"), "parity", seeds)
     for n in args.stream:

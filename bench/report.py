@@ -22,11 +22,13 @@ KEYS = {  # result system name -> key of the length-handling note
     "sentence-transformers": "st", "onnxruntime-fp32": "ort-fp32", "onnxruntime-int8": "ort-int8",
 }
 ORDER = list(NAMES)
+QUICK = (" --quick: corpora a tenth the full size (200 seed paragraphs, 520 NYT sentences, "
+         "20 long documents, a sweep corpus of 200), so each figure rests on a shorter timing")
 CORPORA = {
-    "seeds": "seed paragraphs cycled to 2,000",
-    "nyt": "5,190 NYT editorial sentences",
-    "long": "200 documents of more than 512 tokens",
-    "sweep": "the first quarter of the seed corpus",
+    "seeds": "the seed paragraphs, cycled (2,000 in a full run)",
+    "nyt": "the NYT editorial sentences (5,190 in a full run)",
+    "long": "documents of more than 512 tokens, seed paragraphs joined (200 in a full run)",
+    "sweep": "the first quarter of the seed corpus, at least 200 paragraphs",
 }
 
 
@@ -69,10 +71,15 @@ def targets(res: dict) -> list[str]:
     stream = res.get("rss_stream", {}).get("rows", [])
     if stream:
         last = max(stream, key=lambda r: r["paragraphs"])
-        measured = "measured" if last["paragraphs"] >= 100_000 else \
-            f"measured at {last['paragraphs']:,} paragraphs, not at 100,000"
-        lines.append(f"| peak RSS < 300 MB on a 100,000-paragraph stream | {last['maxrss_mb']:.0f} MB "
-                     f"({measured}) | {'holds' if last['maxrss_mb'] < 300 else 'missed'} |")
+        verdict = "holds" if last["maxrss_mb"] < 300 else "missed"
+        if last["paragraphs"] < 100_000:
+            sizes = ", ".join(f"{r['maxrss_mb']:.0f} MB at {r['paragraphs']:,}" for r in stream)
+            note = f" ({sizes} paragraphs; 100,000 not run)"
+            verdict += " so far (extrapolated, not measured)"
+        else:
+            note = ""
+        lines.append(f"| peak RSS < 300 MB on a 100,000-paragraph stream | {last['maxrss_mb']:.0f} MB{note} "
+                     f"| {verdict} |")
     return lines
 
 
@@ -81,7 +88,7 @@ def markdown(res: dict) -> str:
     peak = res.get("peak", {})
     out.append("# Benchmark results\n")
     out.append(f"Generated {res.get('generated')} by `bench/run`"
-               f"{' --quick (small corpora: figures only check the harness)' if res.get('quick') else ''}. "
+               f"{QUICK if res.get('quick') else ''}. "
                f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores"
                f"{', AVX-512' if res['machine'].get('avx512f') else ''}. "
                "The machine is shared: every figure carries the 1-minute load average "
@@ -106,7 +113,7 @@ def markdown(res: dict) -> str:
                    "warm-up batch; one process per system and corpus. Real tokens are the ids each "
                    "system feeds the model, padding excluded, counted with the model's tokenizer. "
                    f"Load before: `{tp['uptime_before']}`; after: `{tp['uptime_after']}`.\n")
-        out.append("| corpus | threads | system | paragraphs/s | real tokens/s | GFLOP/s | % of peak "
+        out.append("| corpus (paragraphs) | threads | system | paragraphs/s | real tokens/s | GFLOP/s | % of peak "
                    "| peak RSS (MB) | load |")
         out.append("|---|---|---|---|---|---|---|---|---|")
         rows = tp["rows"]
@@ -115,7 +122,7 @@ def markdown(res: dict) -> str:
                 for system in ORDER:
                     r = find(rows, system=system, corpus=corpus, threads=t)
                     if r:
-                        out.append(f"| {corpus} | {t} | {NAMES[system]} | {fmt(r['paragraphs_per_s'], 1)} | "
+                        out.append(f"| {corpus} ({r['paragraphs']:,}) | {t} | {NAMES[system]} | {fmt(r['paragraphs_per_s'], 1)} | "
                                    f"{fmt(r['tokens_per_s'])} | {fmt(r['gflops'], 1)} | {pct(r['peak_fraction'])} | "
                                    f"{fmt(r['maxrss_mb'])} | {r['load1_before']}→{r['load1_after']} |")
         out.append("")
@@ -165,7 +172,7 @@ def markdown(res: dict) -> str:
     pa = res.get("parity")
     if pa:
         out.append("## Parity\n")
-        out.append(f"Embeddings of {pa['paragraphs']} paragraphs ({pa['corpus']}) against "
+        out.append(f"Embeddings of {pa['paragraphs']} paragraphs, {pa['corpus']}, against "
                    f"{pa['reference']}; tolerance {pa['tolerance']:g}.\n")
         out.append("| system | max abs diff | within 1e-4 |")
         out.append("|---|---|---|")
@@ -212,6 +219,7 @@ def chart(res: dict, path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     plt.rcParams["svg.hashsalt"] = "stance-bench"
     threads = sorted({r["threads"] for r in sw["rows"]})
@@ -224,16 +232,67 @@ def chart(res: dict, path: str) -> None:
                 ax.plot([r["batch_size"] for r in rows], [r["tokens_per_s"] for r in rows],
                         marker="o", label=NAMES[system])
         ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted({r["batch_size"] for r in sw["rows"]}))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_title(f"{t} thread{'s' if t > 1 else ''}")
         ax.set_xlabel("batch size")
         ax.grid(True, alpha=0.3)
     axes[0][0].set_ylabel("real tokens/s")
     axes[0][-1].legend(fontsize=8)
-    fig.suptitle(f"Encoder throughput, seed paragraphs ({res.get('generated')}, "
+    when = " ".join(sw["uptime_before"].split()[:1])
+    fig.suptitle(f"Encoder throughput, seed paragraphs ({when} UTC, "
                  f"load {sw['rows'][0]['load1_before']}–{sw['rows'][-1]['load1_after']})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, format="svg", metadata={"Date": None})
     plt.close(fig)
+
+
+def summary(res: dict) -> str:
+    """The README's table: every system side by side, one row per thread count."""
+    tp = res.get("throughput")
+    if not tp:
+        return ""
+    rows = tp["rows"]
+    peak = res.get("peak", {}).get("gflops", {})
+    out = [f"Latest run ({res.get('generated')}{', with --quick corpora, a tenth the full size' if res.get('quick') else ''}; load average before and after: "
+           f"{tp['uptime_before'].split('load average:')[-1].strip()} / "
+           f"{tp.get('uptime_after', '').split('load average:')[-1].strip()}"
+           + ("; fp32 peak " + ", ".join(f"{g} GFLOP/s at {t} thread(s)" for t, g in peak.items()) if peak else "")
+           + "). Real tokens/s at batch size 32; details in "
+           "[bench/results.md](bench/results.md).\n",
+           "| system | threads | seeds tokens/s | seeds paragraphs/s | % of peak | NYT tokens/s "
+           "| long tokens/s | peak RSS (MB) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for t in sorted({r["threads"] for r in rows}, reverse=True):
+        for system in ORDER:
+            seeds = find(rows, system=system, corpus="seeds", threads=t)
+            if not seeds:
+                continue
+            nyt = find(rows, system=system, corpus="nyt", threads=t)
+            long = find(rows, system=system, corpus="long", threads=t)
+            out.append(f"| {NAMES[system]} | {t} | {fmt(seeds['tokens_per_s'])} | "
+                       f"{fmt(seeds['paragraphs_per_s'], 1)} | {pct(seeds['peak_fraction'])} | "
+                       f"{fmt(nyt['tokens_per_s']) if nyt else '–'} | {fmt(long['tokens_per_s']) if long else '–'} | "
+                       f"{fmt(seeds['maxrss_mb'])} |")
+    t = targets(res)
+    if t:
+        out += ["", "| target (issue #8) | measured | |", "|---|---|---|", *t]
+    return "\n".join(out) + "\n"
+
+
+def update_readme(res: dict, readme: str) -> None:
+    """Replaces the block between the bench-table markers, if present."""
+    start, end = "<!-- bench-table -->", "<!-- /bench-table -->"
+    if not os.path.exists(readme):
+        return
+    text = open(readme, encoding="utf-8").read()
+    if start not in text:
+        return
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1] if end in rest else rest
+    with open(readme, "w", encoding="utf-8") as f:
+        f.write(f"{head}{start}\n{summary(res)}{end}{tail}")
 
 
 def write(res: dict, bench_dir: str) -> None:
@@ -241,6 +300,9 @@ def write(res: dict, bench_dir: str) -> None:
         f.write(markdown(res))
         f.write("\n")
     chart(res, os.path.join(bench_dir, "throughput.svg"))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.abspath(bench_dir) == here:
+        update_readme(res, os.path.join(os.path.dirname(here), "README.md"))
 
 
 if __name__ == "__main__":
