@@ -77,7 +77,7 @@ def spawn(cmd: list[str], env: dict | None = None, stdin_path: str | None = None
         tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
         raise SystemExit(f"failed ({child.returncode}): {' '.join(cmd)}\n" + "\n".join(tail))
     return {"lines": lines, "count": count, "first": first, "wall": wall,
-            "maxrss_mb": round(usage.ru_maxrss / 1024, 1)}
+            "maxrss_mb": round(usage.ru_maxrss / 1024, 1), "cpu": usage.ru_utime + usage.ru_stime}
 
 
 class Bench:
@@ -123,12 +123,17 @@ class Bench:
         flops = r["tokens"] * self.flops_linear + r["tokens_sq"] * self.flops_attention
         peak = self.results.get("peak", {}).get("gflops", {}).get(str(r["threads"]))
         gflops = flops / r["seconds"] / 1e9
+        cpu = r.get("cpu_seconds")
         return {
             **{k: r[k] for k in ("system", "threads", "batch_size", "paragraphs", "windows",
                                  "tokens", "padded_tokens", "seconds")},
             "corpus": corpus,
             "paragraphs_per_s": round(r["paragraphs"] / r["seconds"], 2),
             "tokens_per_s": round(r["tokens"] / r["seconds"], 1),
+            # Per CPU-second of the process (all its threads): much steadier
+            # than wall time when other work shares the cores.
+            "cpu_seconds": round(cpu, 2) if cpu else None,
+            "tokens_per_cpu_s": round(r["tokens"] / cpu, 1) if cpu else None,
             "mflop_per_token": round(flops / r["tokens"] / 1e6, 2),
             "gflops": round(gflops, 2),
             "peak_fraction": round(gflops / peak, 3) if peak else None,
@@ -194,7 +199,9 @@ class Bench:
         with open(path, encoding="utf-8") as f, open(one, "w", encoding="utf-8") as o:
             o.write(f.readline())
         bsz = ["--batch-size", str(batch_size)]
-        base = min(spawn(self.classify_cmd(threads, *bsz, one), collect=False)["wall"] for _ in range(2))
+        bases = [spawn(self.classify_cmd(threads, *bsz, one), collect=False) for _ in range(2)]
+        base = min(b["wall"] for b in bases)
+        base_cpu = min(b["cpu"] for b in bases)
         full = spawn(self.classify_cmd(threads, *bsz, path), collect=False)
         # Tokens as the encoder reads them (windows included): the encoder
         # bench reports them for the same corpus.
@@ -203,7 +210,8 @@ class Bench:
         counts = self.counts[corpus]
         r = {**{k: counts[k] for k in ("tokens", "tokens_sq", "windows", "padded_tokens")},
              "system": "stance-e2e", "threads": threads, "batch_size": batch_size,
-             "paragraphs": full["count"], "seconds": full["wall"] - base}
+             "paragraphs": full["count"], "seconds": full["wall"] - base,
+             "cpu_seconds": full["cpu"] - base_cpu}
         row = self.row(r, corpus, full["maxrss_mb"], before)
         row["startup_seconds"] = round(base, 3)
         print(f"  {'stance-e2e':15} {corpus:6} t={threads} bs={batch_size:<4} "
@@ -215,9 +223,9 @@ class Bench:
         # The seed corpus at every thread count first (the targets are
         # stated on it), then the other corpora; saved after each system so
         # that an interrupted run keeps what it measured.
-        plan = [("seeds", t) for t in self.args.threads]
+        plan = [("seeds", t) for t in self.args.threads if "seeds" in self.args.corpora]
         top = max(self.args.threads)
-        for corpus in ["nyt", "long"]:
+        for corpus in [c for c in ["nyt", "long"] if c in self.args.corpora]:
             plan += [(corpus, t) for t in self.args.threads if t == top or self.args.all_corpora]
         out = self.results["throughput"] = {"uptime_before": self.step_uptime, "rows": []}
         for corpus, threads in plan:
@@ -370,6 +378,7 @@ def main() -> int:
     p.add_argument("--sweep-batch-sizes", default="1,8,32,64,128")
     p.add_argument("--all-corpora", action="store_true",
                    help="every corpus at every thread count (default: the seed corpus only below the most threads)")
+    p.add_argument("--corpora", default="seeds,nyt,long", help="corpora of the throughput step")
     p.add_argument("--stream", default="1000,10000", help="paragraph counts of the memory runs")
     p.add_argument("--cold-runs", type=int, default=5)
     args = p.parse_args()

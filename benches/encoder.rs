@@ -17,7 +17,7 @@
 //!
 //! Each output line: `{"system", "threads", "batch_size", "paragraphs",
 //! "windows", "tokens", "tokens_sq", "padded_tokens", "seconds",
-//! "load_seconds"}`. `tokens` counts the ids fed to the model without
+//! "cpu_seconds", "load_seconds"}`. `tokens` counts the ids fed to the model without
 //! padding (windows of long paragraphs included, overlap and all), and
 //! `tokens_sq` the sum of squared window lengths, from which the caller
 //! works out attention's share of the FLOPs.
@@ -102,6 +102,20 @@ fn read_corpus(path: Option<&PathBuf>) -> Result<Vec<String>> {
     Ok(texts)
 }
 
+/// CPU time of this process so far (all threads, user + system), from
+/// /proc/self/stat in clock ticks of 1/100 s (Linux's USER_HZ on every
+/// mainstream architecture). On a shared machine, tokens per CPU-second
+/// moves far less with other people's load than tokens per wall-second.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// Token ids the model would pad to: windows sorted by length, as the
 /// encoder batches them, each batch padded to its longest.
 fn padded_tokens(lengths: &[usize], batch_size: usize) -> usize {
@@ -142,9 +156,11 @@ fn main() -> Result<()> {
         let warm = refs.len().min(batch_size.max(8));
         encoder.embed(&refs[..warm], batch_size)?;
 
+        let cpu = cpu_seconds();
         let t = Instant::now();
         let vectors = encoder.embed(&refs, batch_size)?;
         let seconds = t.elapsed().as_secs_f64();
+        let cpu = cpu.zip(cpu_seconds()).map(|(a, b)| b - a);
         if i == 0 {
             if let Some(path) = &options.dump {
                 let mut bytes = Vec::with_capacity(vectors.len() * encoder.dims() * 4);
@@ -166,6 +182,7 @@ fn main() -> Result<()> {
             "tokens_sq": tokens_sq,
             "padded_tokens": padded_tokens(&lengths, batch_size),
             "seconds": seconds,
+            "cpu_seconds": cpu,
             "load_seconds": load_seconds,
         });
         writeln!(stdout, "{line}")?;
