@@ -50,7 +50,12 @@ echo "$(wc -l < "$WORK/corpus.jsonl") documents"
 
 step "single process"
 start=$(date +%s)
-"$STANCE" classify "$WORK/corpus.jsonl" --model "$MODEL" --quiet --format jsonl > "$WORK/single-records.jsonl"
+# Through stdin, as a streaming consumer would; peak memory goes to single.time.
+TIMED=()
+if [ -x /usr/bin/time ]; then TIMED=(/usr/bin/time -v -o "$WORK/single.time"); fi
+"${TIMED[@]}" "$STANCE" classify - --input jsonl --model "$MODEL" --quiet --format jsonl \
+    < "$WORK/corpus.jsonl" > "$WORK/single-records.jsonl"
+[ -f "$WORK/single.time" ] && grep -E "Maximum resident|Elapsed" "$WORK/single.time"
 "$STANCE" rank --from-records "$WORK/single-records.jsonl" --format json > "$WORK/single-ranking.json"
 echo "single process: $(wc -l < "$WORK/single-records.jsonl") records in $(( $(date +%s) - start )) s"
 
