@@ -11,6 +11,7 @@ use stance::input::{Documents, InputFormat, InputOptions};
 use stance::output::{self, Format, RecordWriter};
 use stance::pipeline::{Classifiers, Pipeline, DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_PARAGRAPHS};
 use stance::rank::Ranker;
+use stance::shard::Shard;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,10 @@ enum Command {
     Rank {
         #[command(flatten)]
         input: InputArgs,
+        /// The PATHs (files, or - for stdin) hold `classify` JSONL records:
+        /// rank them without loading a model.
+        #[arg(long)]
+        from_records: bool,
         /// Output format [default: table on a terminal, json otherwise].
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
@@ -217,6 +222,10 @@ struct InputArgs {
     classifier: ClassifierArg,
     #[command(flatten)]
     heads: HeadArgs,
+    /// Only the documents whose id hashes to shard K of N (0 <= K < N;
+    /// hash: first 8 bytes of SHA-256 of the id, big-endian, mod N).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -297,9 +306,13 @@ pub fn run(args: Args) -> Result<Outcome> {
             let format = pick_format(format, Format::Jsonl);
             classify(&args.model, &input, format, quiet)
         }
-        Command::Rank { input, format } => {
+        Command::Rank { input, format, from_records } => {
             let format = pick_format(format, Format::Json);
-            rank(&args.model, &input, format, quiet)
+            if from_records {
+                rank_records(&input, format)
+            } else {
+                rank(&args.model, &input, format, quiet)
+            }
         }
         Command::Speakers { input, format, narrator } => speakers(&args.model, &input, format, narrator, quiet),
         Command::Eval { action: Some(EvalAction::Agreement { first, second, format }), .. } => {
@@ -424,12 +437,15 @@ fn choose_classifiers(
     }
 }
 
-fn documents(input: &InputArgs) -> Documents {
+/// The documents of the inputs (of one shard, with `--shard`). A document
+/// that cannot be read has no id, so every shard reports it.
+fn documents(input: &InputArgs) -> impl Iterator<Item = stance::Result<stance::input::Document>> {
     let format = match input.input {
         InputArg::Auto => InputFormat::Auto,
         InputArg::Text => InputFormat::Text,
         InputArg::Jsonl => InputFormat::Jsonl,
     };
+    let shard = input.shard;
     Documents::new(
         &input.paths,
         InputOptions {
@@ -437,6 +453,10 @@ fn documents(input: &InputArgs) -> Documents {
             lossy: input.lossy,
         },
     )
+    .filter(move |d| match (shard, d) {
+        (Some(shard), Ok(doc)) => shard.contains(&doc.id),
+        _ => true,
+    })
 }
 
 /// Runs the pipeline over the inputs, handing each chunk of records on.
@@ -502,6 +522,42 @@ fn rank(model: &str, input: &InputArgs, format: Format, quiet: bool) -> Result<O
     })?;
     output::write_ranking(std::io::stdout().lock(), &ranker.finish(), format)?;
     Ok(outcome)
+}
+
+/// `rank --from-records`: the same ranking, aggregated from `classify`
+/// records produced anywhere (other processes, shards, a Spark job).
+fn rank_records(input: &InputArgs, format: Format) -> Result<Outcome> {
+    let mut ranker = Ranker::default();
+    let mut failed = 0usize;
+    for path in &input.paths {
+        let reader = match stance::record::RecordReader::open(path) {
+            Ok(reader) => reader,
+            Err(e) if input.keep_going => {
+                eprintln!("stance: skipped: {e}");
+                failed += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for record in reader {
+            match record {
+                Ok(r) if input.shard.is_none_or(|s| s.contains(&r.article)) => ranker.add(&r),
+                Ok(_) => {}
+                Err(e) if input.keep_going => {
+                    eprintln!("stance: skipped: {e}");
+                    failed += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    output::write_ranking(std::io::stdout().lock(), &ranker.finish(), format)?;
+    Ok(if failed > 0 {
+        eprintln!("stance: {failed} input(s) failed");
+        Outcome::SomeInputsFailed
+    } else {
+        Outcome::Done
+    })
 }
 
 fn speakers(model: &str, input: &InputArgs, format: Option<SpeakersFormatArg>, narrator: bool, quiet: bool) -> Result<Outcome> {

@@ -16,7 +16,8 @@
 //! * [`speaker`]: who voices a paragraph, and [`speakers`]: per-speaker
 //!   summaries across articles;
 //! * [`pipeline`]: the above, end to end, in bounded chunks;
-//! * [`record`], [`rank`] and [`output`]: results and their formats.
+//! * [`record`], [`rank`] and [`output`]: results and their formats;
+//! * [`shard`]: splitting a corpus among independent processes.
 
 pub mod article;
 pub mod boilerplate;
@@ -31,6 +32,7 @@ pub mod pipeline;
 pub mod rank;
 pub mod record;
 pub mod speaker;
+pub mod shard;
 pub mod speakers;
 
 pub use error::{Error, Result};

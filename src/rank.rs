@@ -103,8 +103,11 @@ impl Ranker {
             tally.counts[k] += 1;
         }
         if let Some(slot) = slot {
-            // Strictly greater: on equal probability the earlier paragraph stays.
-            if slot.as_ref().is_none_or(|e| probability > e.probability) {
+            // On equal probability the smaller paragraph number wins, so the
+            // evidence does not depend on the order records arrive in.
+            if slot.as_ref().is_none_or(|e| {
+                probability > e.probability || (probability == e.probability && r.paragraph < e.paragraph)
+            }) {
                 *slot = Some(EvidenceParagraph {
                     paragraph: r.paragraph,
                     probability,

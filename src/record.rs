@@ -84,9 +84,134 @@ impl SentimentScores {
     }
 }
 
+/// Reads `classify` JSONL records back (`stance rank --from-records`), a
+/// line at a time, so a stream of any length is never held in memory.
+///
+/// Each line must be one record as `classify --format jsonl` writes it;
+/// blank lines are skipped. A line that is not a record is an error naming
+/// the file and line.
+pub struct RecordReader {
+    reader: std::io::BufReader<Box<dyn std::io::Read>>,
+    path: std::path::PathBuf,
+    line: usize,
+    done: bool,
+}
+
+impl RecordReader {
+    /// Records from `path`, or from standard input when `path` is `-`.
+    pub fn open(path: &std::path::Path) -> crate::Result<RecordReader> {
+        let (reader, path): (Box<dyn std::io::Read>, std::path::PathBuf) = if path.as_os_str() == "-" {
+            (Box::new(std::io::stdin()), crate::input::STDIN_NAME.into())
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
+            (Box::new(file), path.to_owned())
+        };
+        Ok(RecordReader::new(reader, path))
+    }
+
+    /// Records from any reader; `path` names it in errors.
+    pub fn new(reader: Box<dyn std::io::Read>, path: std::path::PathBuf) -> RecordReader {
+        RecordReader {
+            reader: std::io::BufReader::with_capacity(1 << 16, reader),
+            path,
+            line: 0,
+            done: false,
+        }
+    }
+
+    fn parse(&self, bytes: &[u8]) -> crate::Result<ParagraphRecord> {
+        let err = |message: String| crate::Error::input(&self.path, Some(self.line), message);
+        let text = std::str::from_utf8(bytes).map_err(|e| err(format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
+        let record: ParagraphRecord =
+            serde_json::from_str(text).map_err(|e| err(format!("not a classify record: {e}")))?;
+        validate(&record).map_err(err)?;
+        Ok(record)
+    }
+}
+
+/// Checks what serde cannot: labels from the task's set, probabilities in
+/// [0, 1], paragraphs numbered from 1.
+fn validate(r: &ParagraphRecord) -> Result<(), String> {
+    use crate::classify::Task;
+    if r.paragraph == 0 {
+        return Err("\"paragraph\" must be 1 or more".into());
+    }
+    if Task::Stance.index_of(&r.stance).is_none() {
+        return Err(format!("\"stance\" must be likely, unlikely or neutral, found {:?}", r.stance));
+    }
+    if Task::Sentiment.index_of(&r.sentiment).is_none() {
+        return Err(format!("\"sentiment\" must be positive, negative or neutral, found {:?}", r.sentiment));
+    }
+    let s = &r.stance_scores;
+    for (name, p) in [("likely", s.likely), ("unlikely", s.unlikely), ("neutral", s.neutral)] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(format!("\"stance_scores.{name}\" must be a probability, found {p}"));
+        }
+    }
+    Ok(())
+}
+
+impl Iterator for RecordReader {
+    type Item = crate::Result<ParagraphRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::BufRead;
+        let mut buf = Vec::new();
+        while !self.done {
+            buf.clear();
+            match self.reader.read_until(b'\n', &mut buf) {
+                Ok(0) => self.done = true,
+                Ok(_) => {
+                    self.line += 1;
+                    let trimmed = buf.trim_ascii();
+                    let trimmed = trimmed.strip_prefix(b"\xef\xbb\xbf").unwrap_or(trimmed);
+                    if !trimmed.is_empty() {
+                        return Some(self.parse(trimmed));
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(crate::Error::io(&self.path, e)));
+                }
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read(text: &str) -> Vec<crate::Result<ParagraphRecord>> {
+        RecordReader::new(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), "recs.jsonl".into()).collect()
+    }
+
+    const GOOD: &str = r#"{"article":"a","paragraph":1,"text":"T","boilerplate":false,"stance":"likely","stance_scores":{"likely":0.7,"unlikely":0.1,"neutral":0.2},"sentiment":"neutral","sentiment_scores":{"positive":0.1,"negative":0.1,"neutral":0.8},"sentiment_score":0.0,"speaker":"narrator","speaker_role":null,"quotes":[]}"#;
+
+    #[test]
+    fn records_read_back_and_skip_blank_lines() {
+        let records = read(&format!("{GOOD}\n\n{}\n", GOOD.replace("\"paragraph\":1", "\"paragraph\":2")));
+        let records: Vec<ParagraphRecord> = records.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(records.iter().map(|r| r.paragraph).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(records[0].stance_scores.likely, 0.7);
+    }
+
+    #[test]
+    fn bad_record_lines_name_file_and_line() {
+        let cases = [
+            ("not json".to_owned(), "recs.jsonl:2: not a classify record"),
+            (GOOD.replace("\"stance\":\"likely\"", "\"stance\":\"maybe\""), "recs.jsonl:2: \"stance\" must be"),
+            (GOOD.replace("\"likely\":0.7", "\"likely\":1.7"), "recs.jsonl:2: \"stance_scores.likely\""),
+            (GOOD.replace("\"paragraph\":1", "\"paragraph\":0"), "recs.jsonl:2: \"paragraph\" must be"),
+            (GOOD.replace("\"article\":\"a\",", ""), "recs.jsonl:2: not a classify record: missing field `article`"),
+        ];
+        for (line, expected) in cases {
+            let results = read(&format!("{GOOD}\n{line}\n"));
+            let message = results[1].as_ref().unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{message:?} lacks {expected:?}");
+        }
+    }
 
     #[test]
     fn rounding_is_fixed_and_never_negative_zero() {
