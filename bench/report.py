@@ -128,7 +128,8 @@ def markdown(res: dict) -> str:
         out.append(f"Batch size {tp['rows'][0]['batch_size']} for every system; each warm after one "
                    "warm-up batch; one process per system and corpus. Real tokens are the ids each "
                    "system feeds the model, padding excluded, counted with the model's tokenizer. "
-                   f"Load before: `{tp['uptime_before']}`; after: `{tp['uptime_after']}`.\n")
+                   f"Load before: `{tp['uptime_before']}`; after: `{tp['uptime_after']}`."
+                   + (f" How this table was put together: {tp['note']}." if tp.get("note") else "") + "\n")
         out.append("| corpus (paragraphs) | threads | system | paragraphs/s | real tokens/s | GFLOP/s | % of peak "
                    "| tokens per CPU-second | peak RSS (MB) | load |")
         out.append("|---|---|---|---|---|---|---|---|---|---|")
@@ -162,7 +163,8 @@ def markdown(res: dict) -> str:
         out.append("## Throughput against batch size and threads\n")
         out.append("Real tokens per wall-clock second, and in brackets per CPU-second where measured.\n")
         out.append(f"Corpus `sweep` ({CORPORA['sweep']}). Load before: `{sw['uptime_before']}`; "
-                   f"after: `{sw['uptime_after']}`. Chart: [throughput.svg](throughput.svg).\n")
+                   f"after: `{sw['uptime_after']}`. Chart: [throughput.svg](throughput.svg)."
+                   + (f" How this table was put together: {sw['note']}." if sw.get("note") else "") + "\n")
         sizes = sorted({r["batch_size"] for r in sw["rows"]})
         out.append("| system | threads | " + " | ".join(f"batch {b}" for b in sizes) + " |")
         out.append("|---|---|" + "---|" * len(sizes))
