@@ -237,7 +237,7 @@ class Bench:
     def sweep(self) -> None:
         out = self.results["sweep"] = {"uptime_before": self.step_uptime, "rows": []}
         for threads in self.args.threads:
-            for system in ["stance-encoder", "st", "ort-fp32", "ort-int8"]:
+            for system in self.args.sweep_systems:
                 out["rows"] += self.measure(system, "sweep", threads, self.args.sweep_batch_sizes)
                 out["uptime_after"] = uptime()
                 self.save()
@@ -376,6 +376,7 @@ def main() -> int:
     p.add_argument("--threads", default="2,1")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--sweep-batch-sizes", default="1,8,32,64,128")
+    p.add_argument("--sweep-systems", default="stance-encoder,st,ort-fp32,ort-int8")
     p.add_argument("--all-corpora", action="store_true",
                    help="every corpus at every thread count (default: the seed corpus only below the most threads)")
     p.add_argument("--corpora", default="seeds,nyt,long", help="corpora of the throughput step")
@@ -387,6 +388,7 @@ def main() -> int:
         if s not in STEPS:
             p.error(f"unknown step {s!r} (steps: {','.join(STEPS)})")
     args.threads = [int(t) for t in args.threads.split(",")]
+    args.sweep_systems = [x for x in args.sweep_systems.split(",") if x]
     args.sweep_batch_sizes = [int(b) for b in args.sweep_batch_sizes.split(",")]
     args.stream = [int(n) for n in args.stream.split(",") if n]
     sys.path.insert(0, BENCH)
