@@ -35,7 +35,9 @@ if ! "$VENV/bin/python" -c 'import pyspark' >/dev/null 2>&1; then
     "$VENV/bin/pip" install --quiet pyspark
 fi
 "$VENV/bin/python" -c 'import pyspark; print("pyspark", pyspark.__version__)'
-export PYSPARK_PYTHON="$PWD/$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$PWD/$VENV/bin/python"
+# Absolute, whether STANCE_SPARK_VENV was given relative or absolute.
+VENV=$(cd "$VENV" && pwd)
+export PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
 
 step "stance"
 cargo build --release --locked --quiet
