@@ -299,30 +299,72 @@ pub fn decode(bytes: &[u8], path: &Path, first_line: Option<usize>, lossy: bool)
 
 /// Reads JSONL documents (`{"id": ..., "text": ...}`) a line at a time.
 struct JsonlReader {
-    reader: BufReader<Box<dyn Read>>,
-    path: PathBuf,
+    lines: JsonLines,
     stem: String,
-    line: usize,
     options: InputOptions,
+}
+
+/// The non-blank lines of a JSON-lines stream, counted from 1, each trimmed
+/// of surrounding whitespace and a leading byte-order mark. Shared by the
+/// document reader here and the record reader (`crate::record`).
+pub(crate) struct JsonLines {
+    reader: BufReader<Box<dyn Read>>,
+    /// Names the stream in errors.
+    pub(crate) path: PathBuf,
+    /// Number of the line last returned.
+    pub(crate) line: usize,
     done: bool,
+}
+
+impl JsonLines {
+    pub(crate) fn new(reader: Box<dyn Read>, path: PathBuf) -> JsonLines {
+        JsonLines {
+            reader: BufReader::with_capacity(1 << 16, reader),
+            path,
+            line: 0,
+            done: false,
+        }
+    }
+
+    /// The next non-blank line; after a read error, which ends the stream,
+    /// `None`.
+    pub(crate) fn next_line(&mut self) -> Option<Result<Vec<u8>>> {
+        let mut buf = Vec::new();
+        while !self.done {
+            buf.clear();
+            match self.reader.read_until(b'\n', &mut buf) {
+                Ok(0) => self.done = true,
+                Ok(_) => {
+                    self.line += 1;
+                    let trimmed = buf.trim_ascii();
+                    let trimmed = trimmed.strip_prefix(b"\xef\xbb\xbf").unwrap_or(trimmed);
+                    if !trimmed.is_empty() {
+                        return Some(Ok(trimmed.to_vec()));
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(Error::io(&self.path, e)));
+                }
+            }
+        }
+        None
+    }
 }
 
 impl JsonlReader {
     fn new(reader: Box<dyn Read>, path: PathBuf, stem: String, options: InputOptions) -> Self {
         JsonlReader {
-            reader: BufReader::with_capacity(1 << 16, reader),
-            path,
+            lines: JsonLines::new(reader, path),
             stem,
-            line: 0,
             options,
-            done: false,
         }
     }
 
     fn parse(&mut self, bytes: &[u8]) -> Result<Document> {
-        let line = self.line;
-        let text = decode(bytes, &self.path, Some(line), self.options.lossy)?;
-        let err = |message: String| Error::input(&self.path, Some(line), message);
+        let line = self.lines.line;
+        let text = decode(bytes, &self.lines.path, Some(line), self.options.lossy)?;
+        let err = |message: String| Error::input(&self.lines.path, Some(line), message);
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(json_error(&e)))?;
         let object = value
             .as_object()
@@ -352,7 +394,7 @@ impl JsonlReader {
             id,
             text,
             origin: Origin {
-                path: self.path.clone(),
+                path: self.lines.path.clone(),
                 line: Some(line),
             },
         })
@@ -363,28 +405,7 @@ impl Iterator for JsonlReader {
     type Item = Result<Document>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = Vec::new();
-        while !self.done {
-            buf.clear();
-            match self.reader.read_until(b'\n', &mut buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
-                    self.line += 1;
-                    let trimmed = buf.trim_ascii();
-                    let trimmed = trimmed.strip_prefix(b"\xef\xbb\xbf").unwrap_or(trimmed);
-                    if trimmed.is_empty() {
-                        continue;
-                    }
-                    let trimmed = trimmed.to_vec();
-                    return Some(self.parse(&trimmed));
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(Error::io(&self.path, e)));
-                }
-            }
-        }
-        None
+        Some(self.lines.next_line()?.and_then(|bytes| self.parse(&bytes)))
     }
 }
 

@@ -91,10 +91,7 @@ impl SentimentScores {
 /// blank lines are skipped. A line that is not a record is an error naming
 /// the file and line.
 pub struct RecordReader {
-    reader: std::io::BufReader<Box<dyn std::io::Read>>,
-    path: std::path::PathBuf,
-    line: usize,
-    done: bool,
+    lines: crate::input::JsonLines,
 }
 
 impl RecordReader {
@@ -112,15 +109,12 @@ impl RecordReader {
     /// Records from any reader; `path` names it in errors.
     pub fn new(reader: Box<dyn std::io::Read>, path: std::path::PathBuf) -> RecordReader {
         RecordReader {
-            reader: std::io::BufReader::with_capacity(1 << 16, reader),
-            path,
-            line: 0,
-            done: false,
+            lines: crate::input::JsonLines::new(reader, path),
         }
     }
 
     fn parse(&self, bytes: &[u8]) -> crate::Result<ParagraphRecord> {
-        let err = |message: String| crate::Error::input(&self.path, Some(self.line), message);
+        let err = |message: String| crate::Error::input(&self.lines.path, Some(self.lines.line), message);
         let text = std::str::from_utf8(bytes).map_err(|e| err(format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
         let record: ParagraphRecord =
             serde_json::from_str(text).map_err(|e| err(format!("not a classify record: {e}")))?;
@@ -155,27 +149,7 @@ impl Iterator for RecordReader {
     type Item = crate::Result<ParagraphRecord>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        use std::io::BufRead;
-        let mut buf = Vec::new();
-        while !self.done {
-            buf.clear();
-            match self.reader.read_until(b'\n', &mut buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
-                    self.line += 1;
-                    let trimmed = buf.trim_ascii();
-                    let trimmed = trimmed.strip_prefix(b"\xef\xbb\xbf").unwrap_or(trimmed);
-                    if !trimmed.is_empty() {
-                        return Some(self.parse(trimmed));
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(crate::Error::io(&self.path, e)));
-                }
-            }
-        }
-        None
+        Some(self.lines.next_line()?.and_then(|bytes| self.parse(&bytes)))
     }
 }
 
