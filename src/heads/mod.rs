@@ -3,8 +3,8 @@
 //! * [`SoftmaxHead`]: multinomial logistic regression (L2), used for stance.
 //! * [`ValenceHead`]: ridge regression of a continuous valence (the NYT
 //!   raters' mean rating / 4) on the embedding plus VADER lexicon scores,
-//!   with 3-class thresholds and a probability scale chosen on held-out
-//!   dev data; used for sentiment.
+//!   with 3-class thresholds and a probability scale chosen on out-of-fold
+//!   predictions of the train split; used for sentiment.
 //!
 //! A head is a directory with `head.safetensors` (weights) and `head.json`
 //! ([`HeadMetadata`]: labels, encoder id and weights sha256, training data
@@ -337,7 +337,8 @@ impl Classifier for SoftmaxHead {
 /// with predicted valence `v`, cut points `t_neg < t_pos` and scale `s`,
 /// the logits are `[(v − t_pos)/s, (t_neg − v)/s, 0]` (positive, negative,
 /// neutral), so the most probable class is exactly the class the
-/// thresholds give, and `s` (fitted on dev data) calibrates confidence.
+/// thresholds give, and `s` (fitted on out-of-fold predictions)
+/// calibrates confidence.
 pub struct ValenceHead {
     name: String,
     features: Vec<String>,
