@@ -13,6 +13,7 @@
 //! --threads N            worker threads (rayon and candle's matmul) [default: all cores]
 //! --batch-sizes 1,8,32   windows per forward pass; one timed pass per size [default: 32]
 //! --dump FILE            also write the embeddings (little-endian f32, row-major)
+//! --precision fp32|int8  arithmetic of the linear layers [default: fp32]
 //! ```
 //!
 //! Each output line: `{"system", "threads", "batch_size", "paragraphs",
@@ -23,7 +24,7 @@
 //! works out attention's share of the FLOPs.
 
 use anyhow::{bail, Context, Result};
-use stance::encoder::{windows, Encoder, ResolveOptions, DEFAULT_MODEL};
+use stance::encoder::{windows, Encoder, Precision, ResolveOptions, DEFAULT_MODEL};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,6 +35,7 @@ struct Options {
     threads: Option<usize>,
     batch_sizes: Vec<usize>,
     dump: Option<PathBuf>,
+    precision: Precision,
 }
 
 fn parse_args() -> Result<Options> {
@@ -43,6 +45,7 @@ fn parse_args() -> Result<Options> {
         threads: None,
         batch_sizes: vec![32],
         dump: None,
+        precision: Precision::Fp32,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -67,6 +70,13 @@ fn parse_args() -> Result<Options> {
                     .context("--batch-sizes takes positive numbers separated by commas")?;
             }
             "--dump" => options.dump = Some(PathBuf::from(value("--dump")?)),
+            "--precision" => {
+                options.precision = match value("--precision")?.as_str() {
+                    "fp32" => Precision::Fp32,
+                    "int8" => Precision::Int8,
+                    other => bail!("--precision: unknown precision {other:?} (fp32 or int8)"),
+                }
+            }
             other => bail!("unknown argument {other:?} (see benches/encoder.rs)"),
         }
     }
@@ -140,7 +150,8 @@ fn main() -> Result<()> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
 
     let started = Instant::now();
-    let encoder = Encoder::load(&options.model, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?;
+    let encoder = Encoder::load(&options.model, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?
+        .with_precision(options.precision)?;
     let load_seconds = started.elapsed().as_secs_f64();
 
     let tokenized = encoder.tokenize(&refs)?;
@@ -173,7 +184,10 @@ fn main() -> Result<()> {
             }
         }
         let line = serde_json::json!({
-            "system": "stance-encoder",
+            "system": match options.precision {
+                Precision::Fp32 => "stance-encoder",
+                Precision::Int8 => "stance-int8",
+            },
             "threads": threads,
             "batch_size": batch_size,
             "paragraphs": texts.len(),

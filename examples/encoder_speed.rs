@@ -5,9 +5,10 @@
 //! ```sh
 //! cargo run --release --example encoder_speed -- [PARAGRAPHS] [BATCH_SIZE] [ROUNDS]
 //! ```
-//! Threads follow RAYON_NUM_THREADS, as in the binary.
+//! Threads follow RAYON_NUM_THREADS, as in the binary; STANCE_PRECISION=int8
+//! times the int8 encoder.
 
-use stance::encoder::{Encoder, ResolveOptions, DEFAULT_MODEL};
+use stance::encoder::{Encoder, Precision, ResolveOptions, DEFAULT_MODEL};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,7 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(32);
     let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(3);
     let spec = std::env::var("STANCE_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_owned());
-    let encoder = Encoder::load(&spec, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?;
+    let precision = match std::env::var("STANCE_PRECISION").as_deref() {
+        Ok("int8") => Precision::Int8,
+        Ok("fp32") | Err(_) => Precision::Fp32,
+        Ok(other) => return Err(format!("STANCE_PRECISION: unknown precision {other:?}").into()),
+    };
+    let encoder = Encoder::load(&spec, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?.with_precision(precision)?;
 
     let mut seeds = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir("seeds")?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;

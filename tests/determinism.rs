@@ -157,6 +157,21 @@ fn real_model_output_is_byte_identical_across_threads_and_batch_sizes() {
     check_all_combinations(&model, &tmp.path().join("cache"), &inputs, &[]);
 }
 
+/// `--precision int8` is as deterministic as fp32 (integer sums are exact
+/// and every row is quantised on its own), and really is another model: its
+/// output differs from fp32's.
+#[test]
+fn int8_output_is_byte_identical_across_threads_and_batch_sizes() {
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let model = common::write_tiny_bert(&tmp.path().join("tiny"));
+    let inputs = [repo().join("seeds"), mixed_lengths(tmp.path())];
+    let int8 = ["--classifier", "zero-shot", "--precision", "int8"];
+    check_all_combinations(&model, &tmp.path().join("cache"), &inputs, &int8);
+    let fp32 = classify(&model, &tmp.path().join("cache"), &inputs, 2, 32, &["--classifier", "zero-shot"]);
+    assert_ne!(fp32, classify(&model, &tmp.path().join("cache"), &inputs, 2, 32, &int8));
+}
+
 /// `--cache`: a second run reads every vector from the cache and prints the
 /// same bytes; a damaged cache file is repaired with a warning, not fatal.
 #[test]
@@ -176,6 +191,14 @@ fn cached_embeddings_give_the_same_output() {
     let warm = classify(&model, &tmp.path().join("cache"), &inputs, 1, 7, &cached_args);
     assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size, "a warm run adds nothing");
     assert!(plain == cold && cold == warm, "the cache changes the output");
+
+    // int8 vectors go to a file of their own and never answer for fp32.
+    let int8_args = [&cached_args[..], &["--precision", "int8"]].concat();
+    let int8 = classify(&model, &tmp.path().join("cache"), &inputs, 2, 32, &int8_args);
+    assert_ne!(int8, plain);
+    assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 2, "one cache file per precision");
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size, "int8 wrote into the fp32 file");
+    assert_eq!(classify(&model, &tmp.path().join("cache"), &inputs, 1, 7, &int8_args), int8);
 
     // Cut the file mid-record: the next run warns, repairs and still agrees.
     std::fs::OpenOptions::new().write(true).open(&files[0]).unwrap().set_len(size - 5).unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use stance::classify::zero_shot::PrototypeFile;
 use stance::classify::Task;
-use stance::encoder::{Encoder, ModelFiles, Source};
+use stance::encoder::{Encoder, ModelFiles, Precision, Source};
 use stance::pipeline::Classifiers;
 use std::path::PathBuf;
 
@@ -28,6 +28,7 @@ struct Floor {
     tolerance: f64,
     seeds: SeedFloor,
     nyt: NytFloor,
+    int8: Int8Floor,
 }
 
 #[derive(serde::Deserialize)]
@@ -45,6 +46,14 @@ struct NytFloor {
     sentiment_method: String,
     sentiment_macro_f1: f64,
     sentiment_pearson: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct Int8Floor {
+    seeds_stance_macro_f1: f64,
+    seeds_sentiment_macro_f1: f64,
+    nyt_sentiment_macro_f1: f64,
+    nyt_sentiment_pearson: f64,
 }
 
 fn floor() -> Floor {
@@ -70,6 +79,31 @@ fn default_classifiers_stay_above_the_seed_floor() {
     check("seed stance macro-F1", stance.macro_f1, floor.seeds.stance_macro_f1, floor.tolerance);
     let sentiment = report.task(Task::Sentiment, &floor.seeds.sentiment_method).expect("sentiment head evaluated");
     check("seed sentiment macro-F1", sentiment.macro_f1, floor.seeds.sentiment_macro_f1, floor.tolerance);
+}
+
+/// `--precision int8`: the shipped heads on the int8 encoder's vectors hold
+/// their own floor on the seed labels and, when present, the NYT test split.
+#[test]
+fn int8_encoder_stays_above_its_floor() {
+    let Some(files) = common::real_model() else { return };
+    let floor = floor();
+    let encoder = Encoder::try_new(files).unwrap().with_precision(Precision::Int8).unwrap();
+    let heads = Classifiers::heads(&encoder, &encoder.weights_sha256().unwrap()).unwrap();
+    let report = seed_report(&encoder, vec![&heads]);
+    let stance = report.task(Task::Stance, &floor.seeds.stance_method).expect("stance head evaluated");
+    check("int8 seed stance macro-F1", stance.macro_f1, floor.int8.seeds_stance_macro_f1, floor.tolerance);
+    let sentiment = report.task(Task::Sentiment, &floor.seeds.sentiment_method).expect("sentiment head evaluated");
+    check("int8 seed sentiment macro-F1", sentiment.macro_f1, floor.int8.seeds_sentiment_macro_f1, floor.tolerance);
+    let path = repo().join(stance::nyt::DEFAULT_PATH);
+    if !path.is_file() {
+        eprintln!("skipping the NYT half: {} not present", path.display());
+        return;
+    }
+    let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&heads], score_quotes: true };
+    let report = stance::nyt::evaluate(&path, Some(&models)).unwrap();
+    let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
+    check("int8 NYT sentiment macro-F1", row.macro_f1, floor.int8.nyt_sentiment_macro_f1, floor.tolerance);
+    check("int8 NYT Pearson", row.pearson.unwrap(), floor.int8.nyt_sentiment_pearson, floor.tolerance);
 }
 
 /// The same on the NYT test split, when the shared data is beside the repo.

@@ -14,6 +14,7 @@
 //!   every linear layer is a single matmul;
 //! - layer norm is candle's fused kernel.
 
+use super::int8::{QuantizedLinear, QuantizedMatmul};
 use super::kernels::{self, AttentionShape};
 use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -60,10 +61,12 @@ pub enum HiddenAct {
     Gelu,
 }
 
-/// A linear layer `x·Wᵀ + b` with `W` as stored (`[out, in]`).
+/// A linear layer `x·Wᵀ + b` with `W` as stored (`[out, in]`), in f32 or,
+/// once [`quantize`](Linear::quantize)d, in int8.
 struct Linear {
     weight: Tensor,
     bias: Tensor,
+    int8: Option<QuantizedLinear>,
 }
 
 impl Linear {
@@ -71,16 +74,32 @@ impl Linear {
         Ok(Linear {
             weight: vb.get((outputs, inputs), "weight")?,
             bias: vb.get(outputs, "bias")?,
+            int8: None,
         })
+    }
+
+    /// Switches the layer to int8 weights (see [`super::int8`]).
+    fn quantize(&mut self) -> Result<()> {
+        let (outputs, inputs) = self.weight.dims2()?;
+        let weight = self.weight.flatten_all()?.to_vec1::<f32>()?;
+        let bias = self.bias.to_vec1::<f32>()?;
+        self.int8 = Some(QuantizedLinear::new(&weight, &bias, outputs, inputs));
+        Ok(())
     }
 
     /// Without the bias, for callers that fuse it into what follows.
     fn matmul(&self, x: &Tensor) -> Result<Tensor> {
-        x.matmul(&self.weight.t()?)
+        match &self.int8 {
+            Some(linear) => x.apply_op1_no_bwd(&QuantizedMatmul { linear, with_bias: false }),
+            None => x.matmul(&self.weight.t()?),
+        }
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.matmul(x)?.broadcast_add(&self.bias)
+        match &self.int8 {
+            Some(linear) => x.apply_op1_no_bwd(&QuantizedMatmul { linear, with_bias: true }),
+            None => self.matmul(x)?.broadcast_add(&self.bias),
+        }
     }
 }
 
@@ -128,6 +147,7 @@ impl Layer {
         let qkv = Linear {
             weight: Tensor::cat(&parts.iter().map(|p| &p.weight).collect::<Vec<_>>(), 0)?,
             bias: Tensor::cat(&parts.iter().map(|p| &p.bias).collect::<Vec<_>>(), 0)?,
+            int8: None,
         };
         let intermediate = Linear::load(&vb.pp("intermediate").pp("dense"), h, i)?;
         let intermediate_bias = intermediate.bias.to_vec1::<f32>()?;
@@ -140,6 +160,13 @@ impl Layer {
             output: Linear::load(&vb.pp("output").pp("dense"), i, h)?,
             output_norm: LayerNorm::load(&vb.pp("output").pp("LayerNorm"), h, config.layer_norm_eps)?,
         })
+    }
+
+    fn quantize(&mut self) -> Result<()> {
+        for linear in [&mut self.qkv, &mut self.attention_out, &mut self.intermediate, &mut self.output] {
+            linear.quantize()?;
+        }
+        Ok(())
     }
 
     /// `x` is `[batch·seq, hidden]`.
@@ -200,6 +227,13 @@ impl BertModel {
             layers,
             config: config.clone(),
         })
+    }
+
+    /// Switches every linear layer of the encoder blocks to int8 weights and
+    /// dynamically quantised activations ([`super::int8`]). Embeddings,
+    /// layer norms and attention stay f32.
+    pub fn quantize(&mut self) -> Result<()> {
+        self.layers.iter_mut().try_for_each(Layer::quantize)
     }
 
     /// The last hidden states, `[batch, seq, hidden]`, of `input_ids`

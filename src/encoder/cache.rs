@@ -205,7 +205,7 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         let size = bytes.len() / 2;
         bytes[size + 45] ^= 0xff;
-        bytes.extend_from_slice(&bytes[..20].to_vec());
+        bytes.extend_from_within(..20);
         std::fs::write(&path, &bytes).unwrap();
 
         let cache = open(tmp.path(), &mut notes);

@@ -24,6 +24,7 @@ macro_rules! dispatch {
         }
     };
 }
+pub(crate) use dispatch;
 
 /// erf(x) as a rational function x·P(x²)/Q(x²) on [-4, 4] (the coefficients
 /// of Eigen's and XLA's single-precision erf), within a few ulp of the true
@@ -37,7 +38,7 @@ pub fn erf(x: f32) -> f32 {
     p = p * x2 + -2.101_024_e-6;
     p = p * x2 + -5.692_506_4e-5;
     p = p * x2 + -7.349_906_3e-4;
-    p = p * x2 + -2.954_600_e-3;
+    p = p * x2 + -2.954_6e-3;
     p = p * x2 + -1.609_603_3e-2;
     p *= x;
     let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
@@ -65,7 +66,7 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 5e-1;
     let y = p * r * r + r + 1.0;
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     y * scale
@@ -309,8 +310,8 @@ mod tests {
     #[test]
     fn erf_is_accurate_and_odd() {
         // erf(0.5), erf(1), erf(2) to 9 digits.
-        for (x, want) in [(0.5f32, 0.520_499_876f32), (1.0, 0.842_700_793), (2.0, 0.995_322_265)] {
-            assert!((erf(x) - want).abs() < 3e-7, "erf({x}) = {}", erf(x));
+        for (x, want) in [(0.5f32, 0.520_499_876f64), (1.0, 0.842_700_793), (2.0, 0.995_322_265)] {
+            assert!((erf(x) as f64 - want).abs() < 3e-7, "erf({x}) = {}", erf(x));
             assert_eq!(erf(-x), -erf(x));
         }
         assert!((erf(10.0) - 1.0).abs() < 1.5e-7 && erf(10.0) <= 1.0);
@@ -358,9 +359,9 @@ mod tests {
                     let max = scores.iter().cloned().fold(f64::MIN, f64::max);
                     let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
                     let total: f64 = exps.iter().sum();
-                    for c in 0..shape.head_dim {
+                    for (c, &value) in got.iter().enumerate().take(shape.head_dim) {
                         let want: f64 = keys[b].iter().zip(&exps).map(|(&j, e)| e / total * row(j, 2)[c] as f64).sum();
-                        assert!((got[c] as f64 - want).abs() < 1e-5, "b{b} h{h} i{i} c{c}: {} vs {want}", got[c]);
+                        assert!((value as f64 - want).abs() < 1e-5, "b{b} h{h} i{i} c{c}: {value} vs {want}");
                     }
                 }
             }
