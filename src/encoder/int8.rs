@@ -127,11 +127,48 @@ impl QuantizedLinear {
 /// returns (scale, zero point). The range always includes 0, so an exact
 /// zero stays exact.
 fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, i32) {
-    let (lo, hi) = x.iter().fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = range(x);
     let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
     let zero_point = round_small((-lo / scale).min(255.0));
     quantize_values(x, 1.0 / scale, zero_point, out);
     (scale, zero_point as i32)
+}
+
+/// (min(x, 0), max(x, 0)), in eight lanes so that it vectorises (min and
+/// max give the same result in any order).
+#[inline(always)]
+fn range_generic(x: &[f32]) -> (f32, f32) {
+    let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(chunk) {
+            *l = if v < *l { v } else { *l };
+            *h = if v > *h { v } else { *h };
+        }
+    }
+    let mut lo = lo.iter().fold(0f32, |m, &v| m.min(v));
+    let mut hi = hi.iter().fold(0f32, |m, &v| m.max(v));
+    for &v in rest {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    (lo, hi)
+}
+
+fn range(x: &[f32]) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { range_avx2(x) };
+    }
+    range_generic(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn range_avx2(x: &[f32]) -> (f32, f32) {
+    range_generic(x)
 }
 
 /// Rounds a value in [0, 2²²) to the nearest integer, ties to even, by
@@ -146,7 +183,11 @@ fn round_small(v: f32) -> f32 {
 #[inline(always)]
 fn quantize_values_generic(x: &[f32], inverse: f32, zero_point: f32, out: &mut [u8]) {
     for (q, &v) in out.iter_mut().zip(x) {
-        *q = round_small((v * inverse + zero_point).clamp(0.0, 255.0)) as u8;
+        // A whole number in [0, 255]; adding 2²³ puts it in the low
+        // mantissa bits, a conversion without the scalar fallback of a
+        // saturating float-to-int cast.
+        let whole = round_small((v * inverse + zero_point).clamp(0.0, 255.0));
+        *q = (whole + 8_388_608.0).to_bits() as u8;
     }
 }
 crate::encoder::kernels::dispatch!(

@@ -229,45 +229,110 @@ fn attend_head_generic(
     let stride = 3 * hidden;
     let (q_off, k_off, v_off) = (head * d, hidden + head * d, 2 * hidden + head * d);
     let n = keys.len();
-    // Keys transposed ([d, n]), so each score row is a sum of scaled key
-    // rows: contiguous, vectorisable, no horizontal reductions.
-    let mut keys_t = vec![0f32; d * n];
+    // Keys transposed ([d, width]), so each score row is a sum of scaled
+    // key rows: contiguous, vectorisable, no horizontal reductions. The
+    // width is padded with zero columns to whole register groups; their
+    // scores are computed and never read.
+    let width = n.div_ceil(SCORE_LANES) * SCORE_LANES;
+    let mut keys_t = vec![0f32; d * width];
     for (col, &j) in keys.iter().enumerate() {
         let k = &rows[j * stride + k_off..j * stride + k_off + d];
         for (c, &value) in k.iter().enumerate() {
-            keys_t[c * n + col] = value;
+            keys_t[c * width + col] = value;
         }
     }
     let scale = 1.0 / (d as f32).sqrt();
-    let mut scores = vec![0f32; n];
-    for i in 0..seq {
-        if !is_key[i] {
-            continue;
-        }
-        let q = &rows[i * stride + q_off..i * stride + q_off + d];
-        scores.iter_mut().for_each(|s| *s = 0.0);
-        for (c, &qc) in q.iter().enumerate() {
-            let kt = &keys_t[c * n..(c + 1) * n];
-            for (s, &k) in scores.iter_mut().zip(kt) {
-                *s += qc * k;
+    let queries: Vec<usize> = (0..seq).filter(|&i| is_key[i]).collect();
+    let mut scores = vec![0f32; QUERY_BLOCK * width];
+    for block in queries.chunks(QUERY_BLOCK) {
+        let q = |b: usize| &rows[block[b] * stride + q_off..block[b] * stride + q_off + d];
+        if block.len() == QUERY_BLOCK {
+            block_scores(&[q(0), q(1), q(2), q(3)], &keys_t, width, &mut scores);
+        } else {
+            for (b, row) in scores.chunks_exact_mut(width).take(block.len()).enumerate() {
+                block_scores(&[q(b)], &keys_t, width, row);
             }
         }
-        let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
-        for s in scores.iter_mut() {
-            *s = exp_nonpositive(*s * scale - max);
-        }
-        let sum: f32 = sum_fixed(&scores);
-        let inv = 1.0 / sum;
-        let ctx = &mut out[i * hidden + head * d..i * hidden + head * d + d];
-        ctx.iter_mut().for_each(|c| *c = 0.0);
-        for (&p, &j) in scores.iter().zip(keys) {
-            let p = p * inv;
-            let v = &rows[j * stride + v_off..j * stride + v_off + d];
-            for (c, &vc) in ctx.iter_mut().zip(v) {
-                *c += p * vc;
+        for (b, &i) in block.iter().enumerate() {
+            let scores = &mut scores[b * width..b * width + n];
+            let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
+            for s in scores.iter_mut() {
+                *s = exp_nonpositive(*s * scale - max);
+            }
+            let sum: f32 = sum_fixed(scores);
+            let inv = 1.0 / sum;
+            let ctx = &mut out[i * hidden + head * d..i * hidden + head * d + d];
+            match d {
+                32 => context::<32>(scores, inv, rows, keys, stride, v_off, ctx),
+                64 => context::<64>(scores, inv, rows, keys, stride, v_off, ctx),
+                _ => {
+                    ctx.iter_mut().for_each(|c| *c = 0.0);
+                    for (&p, &j) in scores.iter().zip(keys) {
+                        let p = p * inv;
+                        let v = &rows[j * stride + v_off..j * stride + v_off + d];
+                        for (c, &vc) in ctx.iter_mut().zip(v) {
+                            *c += p * vc;
+                        }
+                    }
+                }
             }
         }
     }
+}
+
+/// Queries whose scores are computed together, sharing each load of a key
+/// column.
+const QUERY_BLOCK: usize = 4;
+/// Score columns kept in registers at once (two AVX2 vectors).
+const SCORE_LANES: usize = 16;
+
+/// `out[b·width + col] = Σ_c qs[b][c] · keys_t[c·width + col]` for each
+/// query `b`, every sum in order from c = 0 (the same operations, so the
+/// same bits, as one query at a time); columns go in register-sized groups
+/// so the partial sums never leave registers. `width` is a multiple of
+/// [`SCORE_LANES`].
+#[inline(always)]
+fn block_scores<const B: usize>(qs: &[&[f32]; B], keys_t: &[f32], width: usize, out: &mut [f32]) {
+    for col in (0..width).step_by(SCORE_LANES) {
+        let mut acc = [[0f32; SCORE_LANES]; B];
+        for (c, column) in keys_t.chunks_exact(width).enumerate() {
+            let k: &[f32; SCORE_LANES] = column[col..col + SCORE_LANES].try_into().unwrap();
+            for (acc, q) in acc.iter_mut().zip(qs) {
+                let qc = q[c];
+                for (a, &kv) in acc.iter_mut().zip(k) {
+                    *a += qc * kv;
+                }
+            }
+        }
+        for (b, acc) in acc.iter().enumerate() {
+            out[b * width + col..b * width + col + SCORE_LANES].copy_from_slice(acc);
+        }
+    }
+}
+
+/// `ctx = Σ_j (p_j · inv) · v_j` over the keys in order, for the common
+/// head sizes: a fixed-size accumulator stays in registers for the whole
+/// sum (the same operations in the same order as the general loop).
+#[inline(always)]
+fn context<const D: usize>(
+    probabilities: &[f32],
+    inv: f32,
+    rows: &[f32],
+    keys: &[usize],
+    stride: usize,
+    v_off: usize,
+    ctx: &mut [f32],
+) {
+    let mut acc = [0f32; D];
+    for (&p, &j) in probabilities.iter().zip(keys) {
+        let p = p * inv;
+        let start = j * stride + v_off;
+        let v: &[f32; D] = rows[start..start + D].try_into().unwrap();
+        for (a, &vc) in acc.iter_mut().zip(v) {
+            *a += p * vc;
+        }
+    }
+    ctx.copy_from_slice(&acc);
 }
 
 /// Sum in eight interleaved lanes, then the lanes pairwise: a fixed order
