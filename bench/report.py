@@ -297,7 +297,8 @@ def summary(res: dict) -> str:
            f"{tp.get('uptime_after', '').split('load average:')[-1].strip()}"
            + ("; fp32 peak " + ", ".join(f"{g} GFLOP/s at {t} thread(s)" for t, g in peak.items()) if peak else "")
            + "). Real tokens/s at batch size 32; details in "
-           "[bench/results.md](bench/results.md).\n",
+           "[bench/results.md](bench/results.md)."
+           + (f" How this table was put together: {tp['note']}." if tp.get("note") else "") + "\n",
            "| system | threads | seeds tokens/s | seeds paragraphs/s | % of peak | seeds tokens per CPU-s "
            "| NYT tokens/s | long tokens/s | peak RSS (MB) |",
            "|---|---|---|---|---|---|---|---|---|"]
