@@ -230,6 +230,9 @@ class Bench:
         plan = [("seeds", t) for t in self.args.threads if "seeds" in self.args.corpora]
         top = max(self.args.threads)
         for corpus in [c for c in ["nyt", "long"] if c in self.args.corpora]:
+            if not os.path.exists(self.corpus(corpus)):
+                print(f"  skipping the {corpus} corpus: {self.corpus(corpus)} was not written", flush=True)
+                continue
             plan += [(corpus, t) for t in self.args.threads if t == top or self.args.all_corpora]
         out = self.results["throughput"] = {"uptime_before": self.step_uptime, "rows": []}
         for corpus, threads in plan:

@@ -95,8 +95,13 @@ def main() -> int:
     seeds = seed_paragraphs()
     n_seeds, n_long = (200, 20) if args.quick else (2000, 200)
     write(os.path.join(args.out, "seeds.jsonl"), "seed", [seeds[i % len(seeds)] for i in range(n_seeds)])
-    nyt = nyt_sentences(args.nyt)
-    write(os.path.join(args.out, "nyt.jsonl"), "nyt", nyt[:520] if args.quick else nyt)
+    if os.path.isfile(args.nyt):
+        nyt = nyt_sentences(args.nyt)
+        write(os.path.join(args.out, "nyt.jsonl"), "nyt", nyt[:520] if args.quick else nyt)
+    else:
+        # A clone away from ../shared: the other corpora still work, and
+        # the throughput step skips this one with a note.
+        print(f"corpora: {args.nyt} not found (set STANCE_NYT); no NYT corpus", file=sys.stderr)
     write(os.path.join(args.out, "long.jsonl"), "long", long_documents(seeds, n_long, 512, tokenizer))
     # The batch-size and thread sweep: a slice of the seed corpus.
     write(os.path.join(args.out, "sweep.jsonl"), "sweep", [seeds[i % len(seeds)] for i in range(max(n_seeds // 4, 200))])
