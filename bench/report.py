@@ -61,30 +61,25 @@ def targets(res: dict) -> list[str]:
     lines = []
     rows = res.get("throughput", {}).get("rows", [])
     threads = sorted({r["threads"] for r in rows if r["corpus"] == "seeds"}, reverse=True)
+    # (our system, its name in the table, the peer with its fp32 or int8
+    # twin and name, the factor over it, the factor over sentence-transformers)
+    goals = [("stance-encoder", "encoder", "onnxruntime-fp32", "ONNX Runtime fp32", 1.15),
+             ("stance-int8", "int8 encoder", "onnxruntime-int8", "ONNX Runtime int8", 1.5)]
     for t in threads:
-        enc = find(rows, system="stance-encoder", corpus="seeds", threads=t)
-        ort = find(rows, system="onnxruntime-fp32", corpus="seeds", threads=t)
         st = find(rows, system="sentence-transformers", corpus="seeds", threads=t)
-        if enc and ort and st:
+        for ours, name, peer, peer_name, over_st in goals:
+            enc = find(rows, system=ours, corpus="seeds", threads=t)
+            ort = find(rows, system=peer, corpus="seeds", threads=t)
+            if not (enc and ort and st):
+                continue
             for key, what in (("tokens_per_s", "wall"), ("tokens_per_cpu_s", "CPU")):
                 if not (enc.get(key) and ort.get(key) and st.get(key)):
                     continue
                 a, b = enc[key] / ort[key], enc[key] / st[key]
-                lines.append(f"| encoder tokens/s ≥ 1.0× ONNX Runtime fp32, {t} thread(s), seeds, "
+                lines.append(f"| {name} tokens/s ≥ 1.0× {peer_name}, {t} thread(s), seeds, "
                              f"per {what}-second | {a:.2f}× | {'holds' if a >= 1.0 else 'missed'} |")
-                lines.append(f"| encoder tokens/s ≥ 1.15× sentence-transformers, {t} thread(s), seeds, "
-                             f"per {what}-second | {b:.2f}× | {'holds' if b >= 1.15 else 'missed'} |")
-        q8 = find(rows, system="stance-int8", corpus="seeds", threads=t)
-        ort8 = find(rows, system="onnxruntime-int8", corpus="seeds", threads=t)
-        if q8 and ort8 and st:
-            for key, what in (("tokens_per_s", "wall"), ("tokens_per_cpu_s", "CPU")):
-                if not (q8.get(key) and ort8.get(key) and st.get(key)):
-                    continue
-                a, b = q8[key] / ort8[key], q8[key] / st[key]
-                lines.append(f"| int8 encoder tokens/s ≥ 1.0× ONNX Runtime int8, {t} thread(s), seeds, "
-                             f"per {what}-second | {a:.2f}× | {'holds' if a >= 1.0 else 'missed'} |")
-                lines.append(f"| int8 encoder tokens/s ≥ 1.5× sentence-transformers, {t} thread(s), seeds, "
-                             f"per {what}-second | {b:.2f}× | {'holds' if b >= 1.5 else 'missed'} |")
+                lines.append(f"| {name} tokens/s ≥ {over_st:g}× sentence-transformers, {t} thread(s), seeds, "
+                             f"per {what}-second | {b:.2f}× | {'holds' if b >= over_st else 'missed'} |")
     cold = find(res.get("cold_start", {}).get("rows", []), system="stance-e2e")
     if cold:
         lines.append(f"| cold start < 1 s (first record of one article) | {cold['first_record_s']:.2f} s "
