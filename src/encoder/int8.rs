@@ -156,20 +156,7 @@ fn range_generic(x: &[f32]) -> (f32, f32) {
     (lo, hi)
 }
 
-fn range(x: &[f32]) -> (f32, f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { range_avx2(x) };
-    }
-    range_generic(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn range_avx2(x: &[f32]) -> (f32, f32) {
-    range_generic(x)
-}
+crate::encoder::kernels::dispatch!(fn range = range_generic(x: &[f32]) -> (f32, f32));
 
 /// Rounds a value in [0, 2²²) to the nearest integer, ties to even, by
 /// adding and subtracting 1.5·2²³ — no libm call, and it vectorises on the
@@ -191,19 +178,8 @@ fn quantize_values_generic(x: &[f32], inverse: f32, zero_point: f32, out: &mut [
     }
 }
 crate::encoder::kernels::dispatch!(
-    quantize_values_avx2,
-    quantize_values_generic,
-    (x: &[f32], inverse: f32, zero_point: f32, out: &mut [u8])
+    fn quantize_values = quantize_values_generic(x: &[f32], inverse: f32, zero_point: f32, out: &mut [u8])
 );
-
-fn quantize_values(x: &[f32], inverse: f32, zero_point: f32, out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { quantize_values_avx2(x, inverse, zero_point, out) };
-    }
-    quantize_values_generic(x, inverse, zero_point, out)
-}
 
 /// Integer dot products of `MR` activation rows (`xs`) with every unit of
 /// a tile (`ws`, `NR`-aligned): `sums[i·units + n] = Σ_k xs[i][k] · ws[n][k]`.

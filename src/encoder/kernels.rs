@@ -13,13 +13,22 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape};
 use rayon::prelude::*;
 
-/// Runs `$body` (an `#[inline(always)]` call) compiled for AVX2 when the
-/// CPU has it, else for the baseline.
+/// Defines `$name`, which runs `$generic` (an `#[inline(always)]` function)
+/// compiled for AVX2 when the CPU has it, else for the baseline.
 macro_rules! dispatch {
-    ($avx2:ident, $generic:ident, ($($arg:ident : $ty:ty),*)) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2($($arg: $ty),*) {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident = $generic:ident ($($arg:ident : $ty:ty),*) $(-> $ret:ty)?) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                $generic($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { avx2($($arg),*) };
+            }
             $generic($($arg),*)
         }
     };
@@ -81,18 +90,11 @@ fn bias_gelu_generic(src: &[f32], bias: &[f32], dst: &mut [f32]) {
         }
     }
 }
-dispatch!(bias_gelu_avx2, bias_gelu_generic, (src: &[f32], bias: &[f32], dst: &mut [f32]));
-
-/// `dst = gelu(src + bias)` row by row (rows of `bias.len()`), GELU being
-/// BERT's exact form `x/2 · (1 + erf(x/√2))`.
-pub fn bias_gelu(src: &[f32], bias: &[f32], dst: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { bias_gelu_avx2(src, bias, dst) };
-    }
-    bias_gelu_generic(src, bias, dst)
-}
+dispatch!(
+    /// `dst = gelu(src + bias)` row by row (rows of `bias.len()`), GELU being
+    /// BERT's exact form `x/2 · (1 + erf(x/√2))`.
+    pub fn bias_gelu = bias_gelu_generic(src: &[f32], bias: &[f32], dst: &mut [f32])
+);
 
 /// GELU of a `[rows, bias.len()]` matmul result plus its bias, as a candle op.
 pub struct BiasGelu<'a> {
@@ -203,15 +205,11 @@ impl SyncPtr {
     }
 }
 
-fn attend_head(rows: &[f32], out: &mut [f32], keys: &[usize], is_key: &[bool], shape: AttentionShape, head: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { attend_head_avx2(rows, out, keys, is_key, shape, head) };
-    }
-    attend_head_generic(rows, out, keys, is_key, shape, head)
-}
-dispatch!(attend_head_avx2, attend_head_generic, (rows: &[f32], out: &mut [f32], keys: &[usize], is_key: &[bool], shape: AttentionShape, head: usize));
+dispatch!(
+    fn attend_head = attend_head_generic(
+        rows: &[f32], out: &mut [f32], keys: &[usize], is_key: &[bool], shape: AttentionShape, head: usize
+    )
+);
 
 /// One head of one sequence: scores = q·kᵀ/√d over the allowed keys,
 /// softmax, context = probabilities·v. Every sum runs in a fixed order.
