@@ -71,11 +71,7 @@ fn parse_args() -> Result<Options> {
             }
             "--dump" => options.dump = Some(PathBuf::from(value("--dump")?)),
             "--precision" => {
-                options.precision = match value("--precision")?.as_str() {
-                    "fp32" => Precision::Fp32,
-                    "int8" => Precision::Int8,
-                    other => bail!("--precision: unknown precision {other:?} (fp32 or int8)"),
-                }
+                options.precision = value("--precision")?.parse().context("--precision")?;
             }
             other => bail!("unknown argument {other:?} (see benches/encoder.rs)"),
         }

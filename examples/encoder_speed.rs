@@ -17,10 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(32);
     let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(3);
     let spec = std::env::var("STANCE_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_owned());
-    let precision = match std::env::var("STANCE_PRECISION").as_deref() {
-        Ok("int8") => Precision::Int8,
-        Ok("fp32") | Err(_) => Precision::Fp32,
-        Ok(other) => return Err(format!("STANCE_PRECISION: unknown precision {other:?}").into()),
+    let precision: Precision = match std::env::var("STANCE_PRECISION") {
+        Ok(name) => name.parse().map_err(|e: stance::Error| format!("STANCE_PRECISION: {e}"))?,
+        Err(_) => Precision::Fp32,
     };
     let encoder = Encoder::load(&spec, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?.with_precision(precision)?;
 

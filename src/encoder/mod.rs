@@ -68,12 +68,27 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// Every precision, in the order the command line lists them.
+    pub const ALL: [Precision; 2] = [Precision::Fp32, Precision::Int8];
+
     /// The name the command line uses.
     pub fn name(self) -> &'static str {
         match self {
             Precision::Fp32 => "fp32",
             Precision::Int8 => "int8",
         }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+
+    /// Parses a [`name`](Precision::name).
+    fn from_str(name: &str) -> Result<Precision> {
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| Error::Usage(format!("unknown precision {name:?} (fp32 or int8)")))
     }
 }
 
