@@ -21,7 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(name) => name.parse().map_err(|e: stance::Error| format!("STANCE_PRECISION: {e}"))?,
         Err(_) => Precision::Fp32,
     };
-    let encoder = Encoder::load(&spec, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?.with_precision(precision)?;
+    let encoder =
+        Encoder::load(&spec, &ResolveOptions::default(), &mut |l| eprintln!("{l}"))?.with_precision(precision)?;
 
     let mut seeds = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir("seeds")?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;

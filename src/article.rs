@@ -41,16 +41,9 @@ impl Article {
         let paragraphs = segment(text)
             .into_iter()
             .enumerate()
-            .map(|(i, text)| Paragraph {
-                index: i + 1,
-                boilerplate: boilerplate::is_boilerplate(&text),
-                text,
-            })
+            .map(|(i, text)| Paragraph { index: i + 1, boilerplate: boilerplate::is_boilerplate(&text), text })
             .collect();
-        Article {
-            id: id.into(),
-            paragraphs,
-        }
+        Article { id: id.into(), paragraphs }
     }
 }
 
@@ -71,12 +64,7 @@ pub fn segment(text: &str) -> Vec<String> {
     };
 
     if !has_blank_separator(&lines) {
-        return lines
-            .iter()
-            .map(|l| l.trim())
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        return lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     }
 
     let mut paragraphs = Vec::new();
@@ -168,10 +156,7 @@ mod tests {
     #[test]
     fn blank_line_paragraphs_join_wrapped_lines() {
         let text = "The talks resumed on\nMonday in Geneva.\n\nBoth sides said\nlittle.\n";
-        assert_eq!(
-            segment(text),
-            vec!["The talks resumed on Monday in Geneva.", "Both sides said little."]
-        );
+        assert_eq!(segment(text), vec!["The talks resumed on Monday in Geneva.", "Both sides said little."]);
     }
 
     #[test]
@@ -179,14 +164,7 @@ mod tests {
         let text = "# Talks resume\nThe envoys met\nagain.\n\n- one point\n- another point\n\n1. first\n2. second";
         assert_eq!(
             segment(text),
-            vec![
-                "# Talks resume",
-                "The envoys met again.",
-                "- one point",
-                "- another point",
-                "1. first",
-                "2. second"
-            ]
+            vec!["# Talks resume", "The envoys met again.", "- one point", "- another point", "1. first", "2. second"]
         );
     }
 

@@ -12,23 +12,91 @@ use crate::classify::Probabilities;
 /// Phrases that make engagement look more likely: stated intent, openness,
 /// warm ties offered as a basis for talks, incentives, expected talks.
 const LIKELY_CUES: &[&str] = &[
-    "reach out", "reached out", "reaching out", "willing to", "open to", "ready to talk", "ready to meet",
-    "meet again", "would meet", "wants to meet", "want to meet", "resume talks", "resume negotiations",
-    "resume dialogue", "resuming", "restart", "return to the table", "return to talks", "return to negotiations",
-    "overture", "invitation", "invited", "get along", "good relationship", "good rapport", "rapport",
-    "friendship", "incentive", "upside", "expected to meet", "expect talks", "could meet", "considering",
-    "a deal", "breakthrough", "progress", "letters", "envoy", "back channel",
+    "reach out",
+    "reached out",
+    "reaching out",
+    "willing to",
+    "open to",
+    "ready to talk",
+    "ready to meet",
+    "meet again",
+    "would meet",
+    "wants to meet",
+    "want to meet",
+    "resume talks",
+    "resume negotiations",
+    "resume dialogue",
+    "resuming",
+    "restart",
+    "return to the table",
+    "return to talks",
+    "return to negotiations",
+    "overture",
+    "invitation",
+    "invited",
+    "get along",
+    "good relationship",
+    "good rapport",
+    "rapport",
+    "friendship",
+    "incentive",
+    "upside",
+    "expected to meet",
+    "expect talks",
+    "could meet",
+    "considering",
+    "a deal",
+    "breakthrough",
+    "progress",
+    "letters",
+    "envoy",
+    "back channel",
 ];
 
 /// Phrases that make engagement look less likely: refusal, hostility,
 /// rebukes, preconditions, silence, distraction, leverage, past failure,
 /// predicted delay.
 const UNLIKELY_CUES: &[&str] = &[
-    "reject", "refus", "hostil", "rebuk", "lashed out", "condemn", "denounc", "criticis", "criticiz",
-    "no interest", "not interested", "unless", "precondition", "slim", "collapsed", "stalled", "broke down",
-    "failed", "no-deal", "no deal", "humiliat", "preoccupied", "distracted", "focused on", "leverage",
-    "won't", "will not", "would not", "never", "unlikely", "doubt", "no response", "not responded",
-    "yet to respond", "ignored", "silence", "deteriorat", "threat", "provocation", "wait",
+    "reject",
+    "refus",
+    "hostil",
+    "rebuk",
+    "lashed out",
+    "condemn",
+    "denounc",
+    "criticis",
+    "criticiz",
+    "no interest",
+    "not interested",
+    "unless",
+    "precondition",
+    "slim",
+    "collapsed",
+    "stalled",
+    "broke down",
+    "failed",
+    "no-deal",
+    "no deal",
+    "humiliat",
+    "preoccupied",
+    "distracted",
+    "focused on",
+    "leverage",
+    "won't",
+    "will not",
+    "would not",
+    "never",
+    "unlikely",
+    "doubt",
+    "no response",
+    "not responded",
+    "yet to respond",
+    "ignored",
+    "silence",
+    "deteriorat",
+    "threat",
+    "provocation",
+    "wait",
 ];
 
 fn count_cues(text: &str, cues: &[&str]) -> usize {
@@ -58,9 +126,7 @@ pub struct LexiconSentiment {
 
 impl Default for LexiconSentiment {
     fn default() -> Self {
-        LexiconSentiment {
-            analyzer: vader_sentiment::SentimentIntensityAnalyzer::new(),
-        }
+        LexiconSentiment { analyzer: vader_sentiment::SentimentIntensityAnalyzer::new() }
     }
 }
 
@@ -72,11 +138,7 @@ impl LexiconSentiment {
 
     /// VADER's four scores: `compound`, `pos`, `neg`, `neu`.
     pub fn scores(&self, text: &str) -> std::collections::HashMap<String, f64> {
-        self.analyzer
-            .polarity_scores(text)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect()
+        self.analyzer.polarity_scores(text).into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
 
     /// One-hot sentiment from the compound score.

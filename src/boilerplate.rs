@@ -35,9 +35,7 @@ const PATTERNS: &[&str] = &[
 
 fn rules() -> &'static RegexSet {
     static RULES: OnceLock<RegexSet> = OnceLock::new();
-    RULES.get_or_init(|| {
-        RegexSet::new(PATTERNS).expect("boilerplate patterns are valid regexes")
-    })
+    RULES.get_or_init(|| RegexSet::new(PATTERNS).expect("boilerplate patterns are valid regexes"))
 }
 
 /// True when the paragraph is site furniture rather than article content.

@@ -368,10 +368,7 @@ fn configure_threads(threads: Option<usize>) -> Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global()
-        .context("cannot start the thread pool")?;
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
     Ok(())
 }
 
@@ -471,14 +468,7 @@ fn documents(input: &InputArgs) -> impl Iterator<Item = stance::Result<stance::i
         InputArg::Jsonl => InputFormat::Jsonl,
     };
     let shard = input.shard;
-    Documents::new(
-        &input.paths,
-        InputOptions {
-            format,
-            lossy: input.lossy,
-        },
-    )
-    .filter(move |d| match (shard, d) {
+    Documents::new(&input.paths, InputOptions { format, lossy: input.lossy }).filter(move |d| match (shard, d) {
         (Some(shard), Ok(doc)) => shard.contains(&doc.id),
         _ => true,
     })
@@ -585,7 +575,13 @@ fn rank_records(input: &InputArgs, format: Format) -> Result<Outcome> {
     })
 }
 
-fn speakers(model: &str, input: &InputArgs, format: Option<SpeakersFormatArg>, narrator: bool, quiet: bool) -> Result<Outcome> {
+fn speakers(
+    model: &str,
+    input: &InputArgs,
+    format: Option<SpeakersFormatArg>,
+    narrator: bool,
+    quiet: bool,
+) -> Result<Outcome> {
     let mut tally = stance::speakers::SpeakerTally::new(narrator);
     let outcome = run_pipeline(model, input, quiet, &mut |records| {
         records.iter().for_each(|r| tally.add(r));
@@ -661,12 +657,8 @@ fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
     let mut sets = vec![&zero_shot];
     sets.extend(heads.as_ref());
     sets.extend(custom.as_ref());
-    let models = stance::eval::Models {
-        encoder: &encoder,
-        batch_size: args.batch_size as usize,
-        sets,
-        score_quotes: true,
-    };
+    let models =
+        stance::eval::Models { encoder: &encoder, batch_size: args.batch_size as usize, sets, score_quotes: true };
     let report = match args.dataset {
         Some(Dataset::Nyt) => {
             let path = args.nyt.clone().unwrap_or_else(stance::nyt::default_path);
@@ -679,7 +671,8 @@ fn evaluate(model: &str, args: &EvalArgs, quiet: bool) -> Result<Outcome> {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     if let Some(path) = &args.report {
-        std::fs::write(path, stance::report::html(&report)).with_context(|| format!("{}: cannot write report", path.display()))?;
+        std::fs::write(path, stance::report::html(&report))
+            .with_context(|| format!("{}: cannot write report", path.display()))?;
         if !quiet {
             eprintln!("stance: wrote {}", path.display());
         }
@@ -704,7 +697,14 @@ fn agreement(first: &std::path::Path, second: &std::path::Path, format: ReportFo
     Ok(Outcome::Done)
 }
 
-fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, name: Option<String>, quiet: bool) -> Result<Outcome> {
+fn train(
+    model: &str,
+    task: TaskArg,
+    data: &[PathBuf],
+    out: &std::path::Path,
+    name: Option<String>,
+    quiet: bool,
+) -> Result<Outcome> {
     let encoder = load_encoder(model, quiet)?;
     let sha = encoder.weights_sha256()?;
     let name = name.unwrap_or_else(|| stance::input::file_stem(out));
@@ -714,14 +714,32 @@ fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, na
         }
     };
     let (metadata, weights) = match task {
-        TaskArg::Stance => {
-            stance::heads::train::train_softmax_head(Task::Stance, &name, &encoder, &sha, data, &Default::default(), &mut log)?
-        }
+        TaskArg::Stance => stance::heads::train::train_softmax_head(
+            Task::Stance,
+            &name,
+            &encoder,
+            &sha,
+            data,
+            &Default::default(),
+            &mut log,
+        )?,
         TaskArg::Sentiment if data.iter().all(|d| d.extension().is_some_and(|e| e == "jsonl")) => {
-            stance::heads::train::train_softmax_head(Task::Sentiment, &name, &encoder, &sha, data, &Default::default(), &mut log)?
+            stance::heads::train::train_softmax_head(
+                Task::Sentiment,
+                &name,
+                &encoder,
+                &sha,
+                data,
+                &Default::default(),
+                &mut log,
+            )?
         }
         TaskArg::Sentiment => {
-            anyhow::ensure!(data.len() == 1, "sentiment trains on one NYT ratings file (or on JSONL labels), got {}", data.len());
+            anyhow::ensure!(
+                data.len() == 1,
+                "sentiment trains on one NYT ratings file (or on JSONL labels), got {}",
+                data.len()
+            );
             stance::heads::train::train_sentiment(&name, &encoder, &sha, &data[0], &Default::default(), &mut log)?
         }
     };
@@ -732,7 +750,14 @@ fn train(model: &str, task: TaskArg, data: &[PathBuf], out: &std::path::Path, na
     Ok(Outcome::Done)
 }
 
-fn loao(model: &str, train: &[PathBuf], labels: &[PathBuf], articles: &std::path::Path, format: ReportFormat, quiet: bool) -> Result<Outcome> {
+fn loao(
+    model: &str,
+    train: &[PathBuf],
+    labels: &[PathBuf],
+    articles: &std::path::Path,
+    format: ReportFormat,
+    quiet: bool,
+) -> Result<Outcome> {
     let encoder = load_encoder(model, quiet)?;
     let mut log = |line: &str| {
         if !quiet {
@@ -749,7 +774,9 @@ fn loao(model: &str, train: &[PathBuf], labels: &[PathBuf], articles: &std::path
         &mut log,
     )?;
     match format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": report, "folds": folds}))?),
+        ReportFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": report, "folds": folds}))?)
+        }
         ReportFormat::Markdown => {
             print!("{}", stance::report::markdown(&report));
             println!("## Per held-out article (stance macro-F1)\n\n| article | corpus only | corpus + other seed articles |\n|---|---:|---:|");

@@ -63,10 +63,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     #[test]
     fn known_digest() {
-        assert_eq!(
-            super::sha256_bytes(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(super::sha256_bytes(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("f");
         std::fs::write(&path, b"abc").unwrap();

@@ -21,11 +21,7 @@ pub enum Error {
     /// Input that is present but unusable (bad encoding, bad JSON, a
     /// record without text, ...). `line` is 1-based where it applies.
     #[error("{}: {message}", location(path, *line))]
-    Input {
-        path: PathBuf,
-        line: Option<usize>,
-        message: String,
-    },
+    Input { path: PathBuf, line: Option<usize>, message: String },
 
     /// The encoder could not be found, downloaded or loaded.
     #[error("model: {0}")]
@@ -68,19 +64,12 @@ fn location(path: &std::path::Path, line: Option<usize>) -> String {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            cause: source,
-        }
+        Error::Io { path: path.into(), cause: source }
     }
 
     /// An input error at `path`, optionally at a 1-based `line`.
     pub fn input(path: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Error::Input {
-            path: path.into(),
-            line,
-            message: message.into(),
-        }
+        Error::Input { path: path.into(), line, message: message.into() }
     }
 
     /// True when the error is a closed output pipe (`stance ... | head`),

@@ -8,10 +8,10 @@
 use crate::article::Article;
 use crate::baselines::{keyword_stance, LexiconSentiment};
 use crate::classify::{argmax, Probabilities, Task};
+use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::labels::{LabelRecord, OutlookRecord};
 use crate::metrics::{self, Confusion, ReliabilityBin};
-use crate::encoder::Encoder;
 use crate::pipeline::{Classifiers, Scores, BOILERPLATE_SCORES};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,8 @@ pub fn task_metrics(task: Task, method: &str, gold: &[usize], probabilities: &[P
     let confusion = Confusion::new(labels.len(), gold, &predicted);
     let confidence: Vec<f64> = probabilities.iter().map(|p| p[argmax(p)] as f64).collect();
     let correct: Vec<bool> = gold.iter().zip(&predicted).map(|(g, p)| g == p).collect();
-    let (lo, hi) = metrics::bootstrap_macro_f1(labels.len(), gold, &predicted, BOOTSTRAP_RESAMPLES, 0.95, BOOTSTRAP_SEED);
+    let (lo, hi) =
+        metrics::bootstrap_macro_f1(labels.len(), gold, &predicted, BOOTSTRAP_RESAMPLES, 0.95, BOOTSTRAP_SEED);
     TaskMetrics {
         method: method.to_owned(),
         n: gold.len(),
@@ -213,12 +214,7 @@ pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> 
                 (Some(a), Some(p), None) => articles[a].paragraphs[p - 1].boilerplate,
                 _ => crate::boilerplate::is_boilerplate(&text),
             };
-            EvalItem {
-                article: if gold.text.is_none() { gold.article.clone() } else { None },
-                text,
-                boilerplate,
-                gold,
-            }
+            EvalItem { article: if gold.text.is_none() { gold.article.clone() } else { None }, text, boilerplate, gold }
         })
         .collect())
 }
@@ -236,7 +232,11 @@ pub struct Models<'a> {
 
 /// Each classifier set's predictions on the items, as the pipeline makes
 /// them (boilerplate `neutral`, speakers by the attribution rules).
-pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<String, Article>) -> Result<Vec<MethodOutput>> {
+pub fn model_methods(
+    models: &Models,
+    items: &[EvalItem],
+    articles: &HashMap<String, Article>,
+) -> Result<Vec<MethodOutput>> {
     // Attribution reads whole articles ("he said" needs the paragraphs
     // before), as `stance classify` does; text-only items are read alone.
     let mut by_article: HashMap<&str, Vec<crate::speaker::Attribution>> = HashMap::new();
@@ -286,7 +286,9 @@ pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<Str
             stance: Some(
                 records
                     .iter()
-                    .map(|r| [r.stance_scores.likely as f32, r.stance_scores.unlikely as f32, r.stance_scores.neutral as f32])
+                    .map(|r| {
+                        [r.stance_scores.likely as f32, r.stance_scores.unlikely as f32, r.stance_scores.neutral as f32]
+                    })
                     .collect(),
             ),
             sentiment: Some(
@@ -315,10 +317,7 @@ pub fn model_methods(models: &Models, items: &[EvalItem], articles: &HashMap<Str
 /// every speaker.
 pub fn baseline_methods(items: &[EvalItem]) -> Vec<MethodOutput> {
     let gold = |task: Task| -> Vec<usize> {
-        items
-            .iter()
-            .filter_map(|i| i.gold.label(task).and_then(|l| task.index_of(l)))
-            .collect()
+        items.iter().filter_map(|i| i.gold.label(task).and_then(|l| task.index_of(l))).collect()
     };
     let n = items.len();
     let lexicon = LexiconSentiment::default();
@@ -415,10 +414,7 @@ pub fn evaluate(
     if !with_speaker.is_empty() {
         for m in methods {
             let Some(speakers) = &m.speaker else { continue };
-            let right = with_speaker
-                .iter()
-                .filter(|(i, gold)| normalise_speaker(&speakers[*i]) == *gold)
-                .count();
+            let right = with_speaker.iter().filter(|(i, gold)| normalise_speaker(&speakers[*i]) == *gold).count();
             report.speakers.push(SpeakerMetrics {
                 method: m.speaker_method.clone().unwrap_or_else(|| m.method.clone()),
                 n: with_speaker.len(),
@@ -438,10 +434,8 @@ pub fn evaluate(
         }
     }
 
-    let flagged: Vec<(bool, bool)> = items
-        .iter()
-        .filter_map(|i| i.gold.boilerplate.map(|g| (g, i.boilerplate)))
-        .collect();
+    let flagged: Vec<(bool, bool)> =
+        items.iter().filter_map(|i| i.gold.boilerplate.map(|g| (g, i.boilerplate))).collect();
     if !flagged.is_empty() {
         let tp = flagged.iter().filter(|(g, p)| *g && *p).count() as f64;
         let predicted = flagged.iter().filter(|(_, p)| *p).count() as f64;
@@ -449,12 +443,7 @@ pub fn evaluate(
         let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
         let recall = if actual > 0.0 { tp / actual } else { 0.0 };
         let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-        report.boilerplate = Some(BoilerplateMetrics {
-            n: flagged.len(),
-            precision,
-            recall,
-            f1,
-        });
+        report.boilerplate = Some(BoilerplateMetrics { n: flagged.len(), precision, recall, f1 });
     }
     report
 }
@@ -520,9 +509,8 @@ pub fn evaluate_label_files(
     articles_dir: &std::path::Path,
 ) -> Result<EvalReport> {
     let records = crate::labels::read_label_files(label_files)?;
-    let outlook = outlook
-        .map(std::path::Path::to_owned)
-        .or_else(|| label_files.first().and_then(|f| sibling_outlook(f)));
+    let outlook =
+        outlook.map(std::path::Path::to_owned).or_else(|| label_files.first().and_then(|f| sibling_outlook(f)));
     let outlooks = match &outlook {
         Some(path) => crate::labels::read_outlooks(path)?,
         None => Vec::new(),
@@ -592,7 +580,8 @@ pub fn agreement(a: &[LabelRecord], b: &[LabelRecord]) -> Vec<FieldAgreement> {
         _ => String::new(),
     };
     let by_key: HashMap<String, &LabelRecord> = b.iter().map(|r| (key(r), r)).collect();
-    let pairs: Vec<(&LabelRecord, &LabelRecord)> = a.iter().filter_map(|r| by_key.get(&key(r)).map(|s| (r, *s))).collect();
+    let pairs: Vec<(&LabelRecord, &LabelRecord)> =
+        a.iter().filter_map(|r| by_key.get(&key(r)).map(|s| (r, *s))).collect();
     type Field = fn(&LabelRecord) -> Option<String>;
     let fields: [(&str, Field); 4] = [
         ("stance", |r| r.stance.clone()),
@@ -648,14 +637,14 @@ pub fn loao_stance(
     config: &crate::heads::train::SoftmaxConfig,
     log: &mut dyn FnMut(&str),
 ) -> Result<(EvalReport, Vec<LoaoFold>)> {
-    use crate::heads::train::{best_penalty, cross_validate_softmax, fit_softmax, read_stance_data, softmax_probabilities};
+    use crate::heads::train::{
+        best_penalty, cross_validate_softmax, fit_softmax, read_stance_data, softmax_probabilities,
+    };
     let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
     let records = crate::labels::read_label_files(label_files)?;
     let articles = load_articles(articles_dir)?;
-    let items: Vec<EvalItem> = items(records, &articles)?
-        .into_iter()
-        .filter(|i| i.article.is_some() && i.gold.stance.is_some())
-        .collect();
+    let items: Vec<EvalItem> =
+        items(records, &articles)?.into_iter().filter(|i| i.article.is_some() && i.gold.stance.is_some()).collect();
     let corpus_refs: Vec<&str> = corpus_texts.iter().map(String::as_str).collect();
     let corpus_x = encoder.embed(&corpus_refs, batch_size)?;
     let item_refs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
@@ -665,7 +654,8 @@ pub fn loao_stance(
         .map(|i| Task::Stance.index_of(i.gold.stance.as_deref().expect("filtered")).expect("validated"))
         .collect();
 
-    let pick_l2 = |x: &[Vec<f32>], y: &[usize]| -> Result<f64> { Ok(best_penalty(&cross_validate_softmax(x, y, config)?).0) };
+    let pick_l2 =
+        |x: &[Vec<f32>], y: &[usize]| -> Result<f64> { Ok(best_penalty(&cross_validate_softmax(x, y, config)?).0) };
     let predict = softmax_probabilities;
 
     let l2 = pick_l2(&corpus_x, &corpus_y)?;
@@ -701,16 +691,9 @@ pub fn loao_stance(
         let gold: Vec<usize> = fold.iter().map(|&k| item_y[k]).collect();
         let with: Vec<usize> = fold.iter().map(|&k| argmax(&pooled[k])).collect();
         let without: Vec<usize> = fold.iter().map(|&k| argmax(&corpus_only[k])).collect();
-        let (a, c) = (
-            Confusion::new(3, &gold, &without).macro_f1(),
-            Confusion::new(3, &gold, &with).macro_f1(),
-        );
+        let (a, c) = (Confusion::new(3, &gold, &without).macro_f1(), Confusion::new(3, &gold, &with).macro_f1());
         log(&format!("held out {held}: l2 {l2}, macro-F1 corpus-only {a:.3}, corpus+seeds {c:.3}"));
-        per_fold.push(LoaoFold {
-            article: held.to_string(),
-            corpus_only_macro_f1: a,
-            with_seeds_macro_f1: c,
-        });
+        per_fold.push(LoaoFold { article: held.to_string(), corpus_only_macro_f1: a, with_seeds_macro_f1: c });
     }
     let methods = vec![
         MethodOutput {

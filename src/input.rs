@@ -86,20 +86,9 @@ impl Documents {
     pub fn new(inputs: &[PathBuf], options: InputOptions) -> Documents {
         let pending = inputs
             .iter()
-            .map(|p| {
-                if p.as_os_str() == "-" {
-                    Pending::Stdin
-                } else {
-                    Pending::Path(p.clone())
-                }
-            })
+            .map(|p| if p.as_os_str() == "-" { Pending::Stdin } else { Pending::Path(p.clone()) })
             .collect();
-        Documents {
-            pending,
-            jsonl: None,
-            options,
-            seen: HashSet::new(),
-        }
+        Documents { pending, jsonl: None, options, seen: HashSet::new() }
     }
 
     /// The JSONL documents of any reader (a decompressor, a socket, a
@@ -130,11 +119,7 @@ impl Documents {
                     None,
                     format!(
                         "directory holds no article files ({})",
-                        ARTICLE_EXTENSIONS
-                            .iter()
-                            .map(|e| format!(".{e}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        ARTICLE_EXTENSIONS.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
                     ),
                 ))),
                 Ok(files) => {
@@ -229,23 +214,14 @@ impl Documents {
 
 /// The article id of a file: its name without the ending.
 pub fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// Reads one article file.
 pub fn read_article(path: &Path, options: InputOptions) -> Result<Document> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = decode(&bytes, path, None, options.lossy)?;
-    Ok(Document {
-        id: file_stem(path),
-        text,
-        origin: Origin {
-            path: path.to_owned(),
-            line: None,
-        },
-    })
+    Ok(Document { id: file_stem(path), text, origin: Origin { path: path.to_owned(), line: None } })
 }
 
 /// Article files under `dir`, recursively, sorted by path. Hidden entries
@@ -266,10 +242,7 @@ pub fn article_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 stack.push(path);
             } else if file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
                 continue;
-            } else if path
-                .extension()
-                .is_some_and(|e| ARTICLE_EXTENSIONS.iter().any(|a| e == *a))
-            {
+            } else if path.extension().is_some_and(|e| ARTICLE_EXTENSIONS.iter().any(|a| e == *a)) {
                 files.push(path);
             }
         }
@@ -286,8 +259,7 @@ pub fn decode(bytes: &[u8], path: &Path, first_line: Option<usize>, lossy: bool)
         Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
         Err(e) => {
             let valid = e.valid_up_to();
-            let line = first_line.unwrap_or(1)
-                + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+            let line = first_line.unwrap_or(1) + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
             Err(Error::input(
                 path,
                 Some(line),
@@ -318,12 +290,7 @@ pub(crate) struct JsonLines {
 
 impl JsonLines {
     pub(crate) fn new(reader: Box<dyn Read>, path: PathBuf) -> JsonLines {
-        JsonLines {
-            reader: BufReader::with_capacity(1 << 16, reader),
-            path,
-            line: 0,
-            done: false,
-        }
+        JsonLines { reader: BufReader::with_capacity(1 << 16, reader), path, line: 0, done: false }
     }
 
     /// The next non-blank line; after a read error, which ends the stream,
@@ -354,11 +321,7 @@ impl JsonLines {
 
 impl JsonlReader {
     fn new(reader: Box<dyn Read>, path: PathBuf, stem: String, options: InputOptions) -> Self {
-        JsonlReader {
-            lines: JsonLines::new(reader, path),
-            stem,
-            options,
-        }
+        JsonlReader { lines: JsonLines::new(reader, path), stem, options }
     }
 
     fn parse(&mut self, bytes: &[u8]) -> Result<Document> {
@@ -366,17 +329,11 @@ impl JsonlReader {
         let text = decode(bytes, &self.lines.path, Some(line), self.options.lossy)?;
         let err = |message: String| Error::input(&self.lines.path, Some(line), message);
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(json_error(&e)))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| err("a JSONL document must be an object with a \"text\" field".into()))?;
+        let object =
+            value.as_object().ok_or_else(|| err("a JSONL document must be an object with a \"text\" field".into()))?;
         let text = match object.get("text") {
             Some(serde_json::Value::String(text)) => text.clone(),
-            Some(other) => {
-                return Err(err(format!(
-                    "\"text\" must be a string, found {}",
-                    json_kind(other)
-                )))
-            }
+            Some(other) => return Err(err(format!("\"text\" must be a string, found {}", json_kind(other)))),
             None => return Err(err("record has no \"text\" field".into())),
         };
         let id = match object.get("id") {
@@ -384,20 +341,10 @@ impl JsonlReader {
             Some(serde_json::Value::String(id)) if !id.is_empty() => id.clone(),
             Some(serde_json::Value::Number(n)) => n.to_string(),
             Some(other) => {
-                return Err(err(format!(
-                    "\"id\" must be a non-empty string or a number, found {}",
-                    json_kind(other)
-                )))
+                return Err(err(format!("\"id\" must be a non-empty string or a number, found {}", json_kind(other))))
             }
         };
-        Ok(Document {
-            id,
-            text,
-            origin: Origin {
-                path: self.lines.path.clone(),
-                line: Some(line),
-            },
-        })
+        Ok(Document { id, text, origin: Origin { path: self.lines.path.clone(), line: Some(line) } })
     }
 }
 
@@ -449,9 +396,8 @@ mod tests {
         write(tmp.path(), "a/z.md", b"Z");
         write(tmp.path(), "a/notes.csv", b"x");
         write(tmp.path(), ".hidden.txt", b"H");
-        let docs: Vec<_> = Documents::new(&[tmp.path().to_owned()], InputOptions::default())
-            .map(|d| d.unwrap().id)
-            .collect();
+        let docs: Vec<_> =
+            Documents::new(&[tmp.path().to_owned()], InputOptions::default()).map(|d| d.unwrap().id).collect();
         assert_eq!(docs, vec!["z", "b"]);
     }
 
@@ -463,9 +409,7 @@ mod tests {
             "feed.jsonl",
             b"{\"id\": \"a1\", \"text\": \"One.\"}\n\n{\"text\": \"Two.\"}\n{\"id\": 7, \"text\": \"Three.\"}\n",
         );
-        let docs: Vec<_> = Documents::new(&[path], InputOptions::default())
-            .map(|d| d.unwrap())
-            .collect();
+        let docs: Vec<_> = Documents::new(&[path], InputOptions::default()).map(|d| d.unwrap()).collect();
         let ids: Vec<_> = docs.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, vec!["a1", "feed:3", "7"]);
         assert_eq!(docs[1].origin.line, Some(3));
@@ -487,9 +431,7 @@ mod tests {
         ];
         for (bytes, expected) in cases {
             let path = write(tmp.path(), "feed.jsonl", bytes);
-            let err = Documents::new(&[path], InputOptions::default())
-                .find_map(|d| d.err())
-                .expect("an error");
+            let err = Documents::new(&[path], InputOptions::default()).find_map(|d| d.err()).expect("an error");
             let message = err.to_string();
             assert!(message.contains(expected), "{message:?} lacks {expected:?}");
         }
@@ -501,27 +443,16 @@ mod tests {
         let bad = write(tmp.path(), "bad.txt", b"fine line\nsecond \xff line\n");
         let err = read_article(&bad, InputOptions::default()).unwrap_err().to_string();
         assert!(err.contains("bad.txt:2: not valid UTF-8"), "{err}");
-        let lossy = InputOptions {
-            lossy: true,
-            ..Default::default()
-        };
+        let lossy = InputOptions { lossy: true, ..Default::default() };
         assert!(read_article(&bad, lossy).unwrap().text.contains('\u{fffd}'));
 
         let missing = tmp.path().join("missing.txt");
-        let err = Documents::new(&[missing], InputOptions::default())
-            .next()
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+        let err = Documents::new(&[missing], InputOptions::default()).next().unwrap().unwrap_err().to_string();
         assert!(err.contains("missing.txt"), "{err}");
 
         let empty_dir = tmp.path().join("empty");
         std::fs::create_dir(&empty_dir).unwrap();
-        let err = Documents::new(&[empty_dir], InputOptions::default())
-            .next()
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+        let err = Documents::new(&[empty_dir], InputOptions::default()).next().unwrap().unwrap_err().to_string();
         assert!(err.contains("holds no article files"), "{err}");
     }
 }

@@ -79,11 +79,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<LabelRecord>> {
                 }
             }
             (_, _, Some(_)) => {}
-            _ => {
-                return Err(err(
-                    "a label needs \"article\" and \"paragraph\", or its own \"text\"".into(),
-                ))
-            }
+            _ => return Err(err("a label needs \"article\" and \"paragraph\", or its own \"text\"".into())),
         }
         if record.stance.is_none() && record.sentiment.is_none() {
             return Err(err("a label needs \"stance\" or \"sentiment\"".into()));
@@ -135,19 +131,16 @@ pub fn resolve_texts(records: &[LabelRecord], articles: &HashMap<String, Article
             }
             let (path, line) = &r.origin;
             let (article, paragraph) = (r.article.as_deref().unwrap_or(""), r.paragraph.unwrap_or(0));
-            let a = articles.get(article).ok_or_else(|| {
-                Error::input(path, Some(*line), format!("no article {article:?} among the articles"))
-            })?;
-            a.paragraphs
-                .get(paragraph.wrapping_sub(1))
-                .map(|p| p.text.clone())
-                .ok_or_else(|| {
-                    Error::input(
-                        path,
-                        Some(*line),
-                        format!("{article} has {} paragraphs, not {paragraph}", a.paragraphs.len()),
-                    )
-                })
+            let a = articles
+                .get(article)
+                .ok_or_else(|| Error::input(path, Some(*line), format!("no article {article:?} among the articles")))?;
+            a.paragraphs.get(paragraph.wrapping_sub(1)).map(|p| p.text.clone()).ok_or_else(|| {
+                Error::input(
+                    path,
+                    Some(*line),
+                    format!("{article} has {} paragraphs, not {paragraph}", a.paragraphs.len()),
+                )
+            })
         })
         .collect()
 }
@@ -215,10 +208,7 @@ fn optional_label(o: &Map<String, Value>, task: Task) -> std::result::Result<Opt
     match optional_string(o, key)? {
         None => Ok(None),
         Some(label) if task.index_of(&label).is_some() => Ok(Some(label)),
-        Some(label) => Err(format!(
-            "unknown {key} label {label:?}; expected {}",
-            task.labels().join(", ")
-        )),
+        Some(label) => Err(format!("unknown {key} label {label:?}; expected {}", task.labels().join(", "))),
     }
 }
 

@@ -31,8 +31,8 @@ pub mod output;
 pub mod pipeline;
 pub mod rank;
 pub mod record;
-pub mod speaker;
 pub mod shard;
+pub mod speaker;
 pub mod speakers;
 
 pub use error::{Error, Result};

@@ -12,10 +12,7 @@ fn main() -> ExitCode {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             // A closed pipe (`stance classify ... | head`) is not a failure.
-            if err
-                .downcast_ref::<stance::Error>()
-                .is_some_and(stance::Error::is_broken_pipe)
-            {
+            if err.downcast_ref::<stance::Error>().is_some_and(stance::Error::is_broken_pipe) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("stance: error: {err:#}");

@@ -50,9 +50,7 @@ impl Confusion {
 
     /// Labels that occur in gold or predictions.
     fn present(&self) -> Vec<usize> {
-        (0..self.counts.len())
-            .filter(|&i| self.row(i) + self.column(i) > 0)
-            .collect()
+        (0..self.counts.len()).filter(|&i| self.row(i) + self.column(i) > 0).collect()
     }
 
     pub fn accuracy(&self) -> f64 {
@@ -112,9 +110,8 @@ impl Confusion {
             return 0.0;
         }
         let observed = self.accuracy();
-        let expected: f64 = (0..self.counts.len())
-            .map(|i| (self.row(i) as f64 / n) * (self.column(i) as f64 / n))
-            .sum();
+        let expected: f64 =
+            (0..self.counts.len()).map(|i| (self.row(i) as f64 / n) * (self.column(i) as f64 / n)).sum();
         if (1.0 - expected).abs() < 1e-12 {
             return if observed >= 1.0 { 1.0 } else { 0.0 };
         }
@@ -133,7 +130,14 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// A two-sided bootstrap confidence interval of macro-F1: `resamples`
 /// resamples of the items with replacement (ChaCha8 seeded with `seed`, so
 /// the interval is the same on every machine), percentile method.
-pub fn bootstrap_macro_f1(k: usize, gold: &[usize], predicted: &[usize], resamples: usize, level: f64, seed: u64) -> (f64, f64) {
+pub fn bootstrap_macro_f1(
+    k: usize,
+    gold: &[usize],
+    predicted: &[usize],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> (f64, f64) {
     let n = gold.len();
     if n == 0 || resamples == 0 {
         return (0.0, 0.0);
@@ -338,7 +342,9 @@ mod tests {
     fn bootstrap_is_seeded_and_brackets_the_estimate() {
         let c = worked_example();
         let (gold, predicted): (Vec<usize>, Vec<usize>) = (0..3)
-            .flat_map(|g| (0..3).flat_map(move |p| std::iter::repeat_n((g, p), [[5, 1, 0], [2, 3, 1], [0, 1, 7]][g][p])))
+            .flat_map(|g| {
+                (0..3).flat_map(move |p| std::iter::repeat_n((g, p), [[5, 1, 0], [2, 3, 1], [0, 1, 7]][g][p]))
+            })
             .unzip();
         let a = bootstrap_macro_f1(3, &gold, &predicted, 1000, 0.95, 7);
         let b = bootstrap_macro_f1(3, &gold, &predicted, 1000, 0.95, 7);

@@ -66,9 +66,7 @@ pub fn rating_class(rating: f64) -> &'static str {
 
 /// The data path: `$STANCE_NYT`, else [`DEFAULT_PATH`].
 pub fn default_path() -> PathBuf {
-    std::env::var_os(PATH_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+    std::env::var_os(PATH_ENV).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
 }
 
 /// Reads the TSV (`id<TAB>rating<TAB>text`), keeping one split.
@@ -90,12 +88,7 @@ pub fn read(path: &Path, split: Split) -> Result<Vec<Sentence>> {
             .and_then(|e| e.parse::<u32>().ok())
             .ok_or_else(|| err("id must start with an editorial number (\"12_3\")"))?;
         let rating: f64 = rating.trim().parse().map_err(|_| err("rating is not a number"))?;
-        let s = Sentence {
-            id: id.to_owned(),
-            editorial,
-            rating,
-            text: sentence.to_owned(),
-        };
+        let s = Sentence { id: id.to_owned(), editorial, rating, text: sentence.to_owned() };
         if s.split() == split {
             out.push(s);
         }
@@ -131,10 +124,7 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
         })
         .collect();
 
-    let train_gold: Vec<usize> = train
-        .iter()
-        .filter_map(|s| Task::Sentiment.index_of(s.class()))
-        .collect();
+    let train_gold: Vec<usize> = train.iter().filter_map(|s| Task::Sentiment.index_of(s.class())).collect();
     let lexicon = crate::baselines::LexiconSentiment::default();
     let mut methods = vec![
         MethodOutput {
@@ -161,14 +151,8 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
         methods.extend(eval::model_methods(&whole, &items, &Default::default())?);
         encoder = models.encoder.files().id.clone();
     }
-    let mut report = eval::evaluate(
-        "nyt",
-        vec![format!("{} (test split)", path.display())],
-        &encoder,
-        &items,
-        &[],
-        &methods,
-    );
+    let mut report =
+        eval::evaluate("nyt", vec![format!("{} (test split)", path.display())], &encoder, &items, &[], &methods);
     let ratings: Vec<f64> = test.iter().map(|s| s.rating).collect();
     for row in &mut report.sentiment {
         let valence = methods

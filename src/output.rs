@@ -57,11 +57,7 @@ pub const CSV_QUOTE_SEPARATOR: &str = " | ";
 
 impl<W: Write> RecordWriter<W> {
     pub fn new(out: W, format: Format) -> Self {
-        RecordWriter {
-            out,
-            format,
-            written: 0,
-        }
+        RecordWriter { out, format, written: 0 }
     }
 
     /// Writes `records` and flushes, so a reader downstream sees each batch
@@ -149,15 +145,22 @@ impl<W: Write> RecordWriter<W> {
 /// Writes an article ranking.
 pub fn write_ranking<W: Write>(mut out: W, ranking: &[ArticleRank], format: Format) -> Result<()> {
     let text = match format {
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(ranking).expect("rankings serialise")
-        ),
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(ranking).expect("rankings serialise")),
         Format::Jsonl => ranking.iter().map(|r| format!("{}\n", to_json(r))).collect(),
         Format::Csv => {
             let mut s = csv_row(
-                ["rank", "article", "score", "paragraphs", "likely", "unlikely", "neutral", "likely_evidence", "unlikely_evidence"]
-                    .map(String::from),
+                [
+                    "rank",
+                    "article",
+                    "score",
+                    "paragraphs",
+                    "likely",
+                    "unlikely",
+                    "neutral",
+                    "likely_evidence",
+                    "unlikely_evidence",
+                ]
+                .map(String::from),
             );
             for r in ranking {
                 let evidence = |e: &Option<crate::rank::EvidenceParagraph>| {
@@ -191,8 +194,19 @@ pub fn write_speakers<W: Write>(mut out: W, rows: &[crate::speakers::SpeakerRow]
         Format::Jsonl => rows.iter().map(|r| format!("{}\n", to_json(r))).collect(),
         Format::Csv => {
             let mut s = csv_row(
-                ["speaker", "role", "articles", "paragraphs", "likely", "unlikely", "neutral", "mean_sentiment", "tone", "quote"]
-                    .map(String::from),
+                [
+                    "speaker",
+                    "role",
+                    "articles",
+                    "paragraphs",
+                    "likely",
+                    "unlikely",
+                    "neutral",
+                    "mean_sentiment",
+                    "tone",
+                    "quote",
+                ]
+                .map(String::from),
             );
             for r in rows {
                 s.push_str(&csv_row([
@@ -275,9 +289,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 fn csv_row(fields: impl IntoIterator<Item = String>) -> String {
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    writer
-        .write_record(fields.into_iter().collect::<Vec<_>>())
-        .expect("writing to memory cannot fail");
+    writer.write_record(fields.into_iter().collect::<Vec<_>>()).expect("writing to memory cannot fail");
     String::from_utf8(writer.into_inner().expect("in-memory writer")).expect("CSV of UTF-8 is UTF-8")
 }
 
@@ -333,8 +345,18 @@ mod tests {
         w.write(&[sample(1)]).unwrap();
         let line = String::from_utf8(w.finish().unwrap()).unwrap();
         let keys: Vec<&str> = [
-            "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes",
+            "article",
+            "paragraph",
+            "text",
+            "boilerplate",
+            "stance",
+            "stance_scores",
+            "sentiment",
+            "sentiment_scores",
+            "sentiment_score",
+            "speaker",
+            "speaker_role",
+            "quotes",
         ]
         .to_vec();
         let mut last = 0;

@@ -32,11 +32,7 @@ pub struct Scores {
 
 /// Scores of a boilerplate paragraph: `neutral` in both tasks, as the
 /// labelling guide says.
-pub const BOILERPLATE_SCORES: Scores = Scores {
-    stance: [0.0, 0.0, 1.0],
-    sentiment: [0.0, 0.0, 1.0],
-    valence: 0.0,
-};
+pub const BOILERPLATE_SCORES: Scores = Scores { stance: [0.0, 0.0, 1.0], sentiment: [0.0, 0.0, 1.0], valence: 0.0 };
 
 impl Classifiers {
     /// Checks that each classifier answers its task.
@@ -105,11 +101,7 @@ impl Classifiers {
             .into_iter()
             .zip(sentiment)
             .zip(valence)
-            .map(|((stance, sentiment), valence)| Scores {
-                stance,
-                sentiment,
-                valence: valence.clamp(-1.0, 1.0),
-            })
+            .map(|((stance, sentiment), valence)| Scores { stance, sentiment, valence: valence.clamp(-1.0, 1.0) })
             .collect())
     }
 }
@@ -157,11 +149,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Builds a pipeline from an encoder and its classifiers.
     pub fn new(encoder: Encoder, classifiers: Classifiers) -> Pipeline {
-        Pipeline {
-            encoder,
-            classifiers,
-            batch_size: DEFAULT_BATCH_SIZE,
-        }
+        Pipeline { encoder, classifiers, batch_size: DEFAULT_BATCH_SIZE }
     }
 
     /// The zero-shot pipeline: `encoder` with prototype classifiers for
@@ -208,19 +196,14 @@ impl Pipeline {
         }
         let voice_refs: Vec<&str> = voices.iter().map(String::as_str).collect();
         let (embeddings, voice_embeddings) = embed_with_voices(&self.encoder, self.batch_size, &texts, &voice_refs)?;
-        let mut scored = self
-            .classifiers
-            .score(&texts, &embeddings, &voice_refs, &voice_embeddings)?
-            .into_iter();
+        let mut scored = self.classifiers.score(&texts, &embeddings, &voice_refs, &voice_embeddings)?.into_iter();
         let mut records = Vec::new();
         for (article, found) in articles.iter().zip(attributions) {
             for (p, attribution) in article.paragraphs.iter().zip(found) {
                 let scores = if p.boilerplate {
                     BOILERPLATE_SCORES
                 } else {
-                    scored
-                        .next()
-                        .ok_or_else(|| Error::Model("fewer predictions than paragraphs".into()))?
+                    scored.next().ok_or_else(|| Error::Model("fewer predictions than paragraphs".into()))?
                 };
                 records.push(record(&article.id, p.index, &p.text, p.boilerplate, &scores, attribution));
             }
@@ -268,12 +251,7 @@ impl Pipeline {
 /// run). Boilerplate is left out of the reading, so a byline never becomes
 /// a source, and is the narrator's.
 pub fn attribute(article: &Article) -> Vec<speaker::Attribution> {
-    let content: Vec<&str> = article
-        .paragraphs
-        .iter()
-        .filter(|p| !p.boilerplate)
-        .map(|p| p.text.as_str())
-        .collect();
+    let content: Vec<&str> = article.paragraphs.iter().filter(|p| !p.boilerplate).map(|p| p.text.as_str()).collect();
     let mut found = speaker::attribute_article(&content).into_iter();
     article
         .paragraphs

@@ -108,11 +108,7 @@ impl Ranker {
             if slot.as_ref().is_none_or(|e| {
                 probability > e.probability || (probability == e.probability && r.paragraph < e.paragraph)
             }) {
-                *slot = Some(EvidenceParagraph {
-                    paragraph: r.paragraph,
-                    probability,
-                    text: r.text.clone(),
-                });
+                *slot = Some(EvidenceParagraph { paragraph: r.paragraph, probability, text: r.text.clone() });
             }
         }
     }
@@ -130,10 +126,7 @@ impl Ranker {
                 likely: t.counts[0],
                 unlikely: t.counts[1],
                 neutral: t.counts[2],
-                evidence: Evidence {
-                    likely: t.likely,
-                    unlikely: t.unlikely,
-                },
+                evidence: Evidence { likely: t.likely, unlikely: t.unlikely },
             })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.article.cmp(&b.article)));
@@ -197,7 +190,8 @@ mod tests {
 
     #[test]
     fn ties_break_by_article_id() {
-        let records = vec![record("z", 1, 0.5, 0.5, false), record("m", 1, 0.5, 0.5, false), record("e", 1, 0.0, 0.0, true)];
+        let records =
+            vec![record("z", 1, 0.5, 0.5, false), record("m", 1, 0.5, 0.5, false), record("e", 1, 0.0, 0.0, true)];
         let ids: Vec<_> = rank(&records).into_iter().map(|r| r.article).collect();
         assert_eq!(ids, vec!["e", "m", "z"]);
     }

@@ -108,14 +108,13 @@ impl RecordReader {
 
     /// Records from any reader; `path` names it in errors.
     pub fn new(reader: Box<dyn std::io::Read>, path: std::path::PathBuf) -> RecordReader {
-        RecordReader {
-            lines: crate::input::JsonLines::new(reader, path),
-        }
+        RecordReader { lines: crate::input::JsonLines::new(reader, path) }
     }
 
     fn parse(&self, bytes: &[u8]) -> crate::Result<ParagraphRecord> {
         let err = |message: String| crate::Error::input(&self.lines.path, Some(self.lines.line), message);
-        let text = std::str::from_utf8(bytes).map_err(|e| err(format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| err(format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
         let record: ParagraphRecord =
             serde_json::from_str(text).map_err(|e| err(format!("not a classify record: {e}")))?;
         validate(&record).map_err(err)?;

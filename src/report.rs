@@ -39,7 +39,15 @@ pub fn markdown(report: &EvalReport) -> String {
             let _ = write!(
                 s,
                 "| {} | {} | {:.3} | {:.3} [{:.3}, {:.3}] | {:.3} | {:.3} | {:.3} |",
-                r.method, r.n, r.accuracy, r.macro_f1, r.macro_f1_ci[0], r.macro_f1_ci[1], r.weighted_f1, r.kappa, r.ece
+                r.method,
+                r.n,
+                r.accuracy,
+                r.macro_f1,
+                r.macro_f1_ci[0],
+                r.macro_f1_ci[1],
+                r.weighted_f1,
+                r.kappa,
+                r.ece
             );
             if ratings {
                 let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into());
@@ -65,13 +73,11 @@ pub fn markdown(report: &EvalReport) -> String {
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "\nConfusion matrices (rows: gold {}; columns: predicted, same order):\n", labels.join(", "));
+        let _ =
+            writeln!(s, "\nConfusion matrices (rows: gold {}; columns: predicted, same order):\n", labels.join(", "));
         for r in rows.iter() {
-            let cells: Vec<String> = r
-                .confusion
-                .iter()
-                .map(|row| row.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "))
-                .collect();
+            let cells: Vec<String> =
+                r.confusion.iter().map(|row| row.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")).collect();
             let _ = writeln!(s, "- {}: [{}]", r.method, cells.join(" | "));
         }
         s.push('\n');
@@ -84,11 +90,16 @@ pub fn markdown(report: &EvalReport) -> String {
         s.push('\n');
     }
     if !report.articles.is_empty() {
-        let _ = writeln!(s, "## Articles (score vs outlook)\n\n| method | n | Spearman | Kendall |\n|---|---:|---:|---:|");
+        let _ =
+            writeln!(s, "## Articles (score vs outlook)\n\n| method | n | Spearman | Kendall |\n|---|---:|---:|---:|");
         for r in &report.articles {
             let _ = writeln!(s, "| {} | {} | {:.3} | {:.3} |", r.method, r.n, r.spearman, r.kendall);
         }
-        let _ = writeln!(s, "\n| article | outlook |{}", report.articles.iter().map(|a| format!(" {} |", a.method)).collect::<String>());
+        let _ = writeln!(
+            s,
+            "\n| article | outlook |{}",
+            report.articles.iter().map(|a| format!(" {} |", a.method)).collect::<String>()
+        );
         let _ = writeln!(s, "|---|---:|{}", "---:|".repeat(report.articles.len()));
         for (i, a) in report.articles[0].articles.iter().enumerate() {
             let _ = write!(s, "| {} | {:+} |", a.article, a.outlook);
@@ -121,7 +132,13 @@ pub fn html(report: &EvalReport) -> String {
         let _ = writeln!(body, "<h2>{}</h2>\n<div class=\"row\">", capitalise(task));
         for r in rows.iter() {
             let id = format!("confusion-{task}-{}", r.method);
-            let _ = writeln!(body, "<figure>{}<figcaption>{} confusion: {}</figcaption></figure>", confusion_svg(&id, r), task, escape(&r.method));
+            let _ = writeln!(
+                body,
+                "<figure>{}<figcaption>{} confusion: {}</figcaption></figure>",
+                confusion_svg(&id, r),
+                task,
+                escape(&r.method)
+            );
         }
         let _ = writeln!(body, "</div>\n<div class=\"row\">");
         for r in rows.iter() {
@@ -229,9 +246,16 @@ fn confusion_svg(id: &str, r: &TaskMetrics) -> String {
                 let share = if total > 0 { count as f64 / total as f64 } else { 0.0 };
                 let shade = (255.0 - 200.0 * share) as u8;
                 let x = left + j as i32 * cell;
-                let _ = root.draw(&Rectangle::new([(x, y), (x + cell - 2, y + cell - 2)], RGBColor(shade, shade, 255).filled()));
+                let _ = root.draw(&Rectangle::new(
+                    [(x, y), (x + cell - 2, y + cell - 2)],
+                    RGBColor(shade, shade, 255).filled(),
+                ));
                 let colour = if share > 0.6 { WHITE } else { BLACK };
-                let _ = root.draw(&Text::new(count.to_string(), (x + cell / 2 - 8, y + cell / 2 - 6), font.clone().color(&colour)));
+                let _ = root.draw(&Text::new(
+                    count.to_string(),
+                    (x + cell / 2 - 8, y + cell / 2 - 6),
+                    font.clone().color(&colour),
+                ));
             }
         }
         let _ = root.present();
@@ -251,13 +275,7 @@ fn reliability_svg(id: &str, bins: &[ReliabilityBin]) -> String {
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         {
-            let _ = chart
-                .configure_mesh()
-                .x_desc("confidence")
-                .y_desc("accuracy")
-                .x_labels(6)
-                .y_labels(6)
-                .draw();
+            let _ = chart.configure_mesh().x_desc("confidence").y_desc("accuracy").x_labels(6).y_labels(6).draw();
             let _ = chart.draw_series(bins.iter().filter(|b| b.count > 0).map(|b| {
                 Rectangle::new([(b.lower, 0.0), (b.upper, b.accuracy)], RGBColor(90, 120, 220).mix(0.7).filled())
             }));
@@ -287,7 +305,11 @@ fn ranking_svg(id: &str, a: &ArticleMetrics) -> String {
             let colour = if r.score >= 0.0 { RGBColor(60, 160, 90) } else { RGBColor(200, 70, 60) };
             let _ = root.draw(&Rectangle::new([(zero.min(end), y), (zero.max(end), y + row_h - 8)], colour.filled()));
             let _ = root.draw(&Text::new(r.article.clone(), (4, y + 4), font.clone()));
-            let _ = root.draw(&Text::new(format!("{:+.3}  outlook {:+}", r.score, r.outlook), (left + width + 4, y + 4), font.clone()));
+            let _ = root.draw(&Text::new(
+                format!("{:+.3}  outlook {:+}", r.score, r.outlook),
+                (left + width + 4, y + 4),
+                font.clone(),
+            ));
         }
         let _ = root.present();
     }

@@ -86,10 +86,7 @@ pub struct SpeakerTally {
 
 impl SpeakerTally {
     pub fn new(include_narrator: bool) -> SpeakerTally {
-        SpeakerTally {
-            include_narrator,
-            speakers: HashMap::new(),
-        }
+        SpeakerTally { include_narrator, speakers: HashMap::new() }
     }
 
     pub fn add(&mut self, r: &ParagraphRecord) {
@@ -115,7 +112,8 @@ impl SpeakerTally {
             }
         }
         if acc.excerpt.is_none() {
-            acc.excerpt = Some((crate::output::truncate(&r.text, PARAGRAPH_EXCERPT_CHARS), r.article.clone(), r.paragraph));
+            acc.excerpt =
+                Some((crate::output::truncate(&r.text, PARAGRAPH_EXCERPT_CHARS), r.article.clone(), r.paragraph));
         }
     }
 
@@ -181,7 +179,15 @@ mod tests {
     use super::*;
     use crate::record::{SentimentScores, StanceScores};
 
-    fn record(article: &str, paragraph: usize, speaker: &str, stance: &str, sentiment: &str, score: f64, quotes: &[&str]) -> ParagraphRecord {
+    fn record(
+        article: &str,
+        paragraph: usize,
+        speaker: &str,
+        stance: &str,
+        sentiment: &str,
+        score: f64,
+        quotes: &[&str],
+    ) -> ParagraphRecord {
         ParagraphRecord {
             article: article.into(),
             paragraph,
@@ -229,7 +235,10 @@ mod tests {
         assert_eq!((ana.likely, ana.unlikely, ana.neutral), (1, 1, 0));
         assert_eq!(ana.mean_sentiment, 0.3);
         assert_eq!(ana.tone, "positive");
-        assert_eq!((ana.quote.as_str(), ana.quote_article.as_str(), ana.quote_paragraph), ("a much longer quotation", "b", 2));
+        assert_eq!(
+            (ana.quote.as_str(), ana.quote_article.as_str(), ana.quote_paragraph),
+            ("a much longer quotation", "b", 2)
+        );
         // No quotation: the paragraph stands in.
         assert_eq!(rows[1].quote, "paragraph 3 of a");
     }

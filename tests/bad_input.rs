@@ -72,7 +72,11 @@ fn assert_one_line_error(case: &str, out: &Output, fragments: &[&str]) {
     for f in fragments {
         assert!(lines[0].contains(f), "{case}: {err:?} lacks {f:?}");
     }
-    assert!(out.stdout.is_empty() || String::from_utf8_lossy(&out.stdout).trim() == "[]", "{case}: stdout {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty() || String::from_utf8_lossy(&out.stdout).trim() == "[]",
+        "{case}: stdout {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The report shows what the run answered, for the closing note.
     eprintln!("{case}: exit 1: {}", lines[0]);
 }
@@ -87,11 +91,7 @@ fn classify_args<'a>(paths: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 fn records(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[test]
@@ -162,13 +162,25 @@ fn undecodable_text() {
 fn bad_jsonl() {
     let f = Fixture::new();
     let cases: &[(&str, &[u8], &[&str])] = &[
-        ("line that is not JSON", b"{\"text\": \"fine\"}\n{\"text\": oops}\n", &["bad.jsonl:2: ", "not valid JSON at column 10"]),
+        (
+            "line that is not JSON",
+            b"{\"text\": \"fine\"}\n{\"text\": oops}\n",
+            &["bad.jsonl:2: ", "not valid JSON at column 10"],
+        ),
         ("truncated JSON", b"{\"text\": \"fine\"\n", &["bad.jsonl:1: ", "not valid JSON"]),
         ("record without text", b"{\"id\": \"a\", \"body\": \"x\"}\n", &["bad.jsonl:1: ", "no \"text\" field"]),
-        ("text not a string", b"{\"id\": \"a\", \"text\": [\"x\"]}\n", &["bad.jsonl:1: ", "\"text\" must be a string, found an array"]),
+        (
+            "text not a string",
+            b"{\"id\": \"a\", \"text\": [\"x\"]}\n",
+            &["bad.jsonl:1: ", "\"text\" must be a string, found an array"],
+        ),
         ("null text", b"{\"text\": null}\n", &["bad.jsonl:1: ", "\"text\" must be a string, found null"]),
         ("record not an object", b"\"just text\"\n", &["bad.jsonl:1: ", "must be an object"]),
-        ("bad id", b"{\"id\": true, \"text\": \"x\"}\n", &["bad.jsonl:1: ", "\"id\" must be a non-empty string or a number"]),
+        (
+            "bad id",
+            b"{\"id\": true, \"text\": \"x\"}\n",
+            &["bad.jsonl:1: ", "\"id\" must be a non-empty string or a number"],
+        ),
         (
             "duplicate ids",
             b"{\"id\": \"a\", \"text\": \"x\"}\n\n{\"id\": \"a\", \"text\": \"y\"}\n",
@@ -230,10 +242,18 @@ fn bad_label_files() {
             br#"{"article": "a", "stance": "likely"}"#,
             &["labels.jsonl:1: ", "needs \"article\" and \"paragraph\", or its own \"text\""],
         ),
-        ("missing label fields", br#"{"article": "a", "paragraph": 1}"#, &["labels.jsonl:1: ", "needs \"stance\" or \"sentiment\""]),
+        (
+            "missing label fields",
+            br#"{"article": "a", "paragraph": 1}"#,
+            &["labels.jsonl:1: ", "needs \"stance\" or \"sentiment\""],
+        ),
         ("not JSON", b"{article: a}", &["labels.jsonl:1: ", "not valid JSON"]),
         ("empty label file", b"\n\n", &["labels.jsonl: ", "holds no records"]),
-        ("non-UTF-8 label file", b"{\"text\": \"caf\xe9\", \"stance\": \"likely\"}", &["labels.jsonl:1: ", "not valid UTF-8"]),
+        (
+            "non-UTF-8 label file",
+            b"{\"text\": \"caf\xe9\", \"stance\": \"likely\"}",
+            &["labels.jsonl:1: ", "not valid UTF-8"],
+        ),
     ];
     let eval = |labels: &[&str]| {
         let mut args = vec!["eval", "--quiet", "--articles", "articles"];
@@ -251,7 +271,11 @@ fn bad_label_files() {
     dup.extend_from_slice(b"\n");
     dup.extend_from_slice(br#"{"article": "a", "paragraph": 1, "stance": "neutral"}"#);
     f.write("labels.jsonl", &dup);
-    assert_one_line_error("duplicate record", &eval(&["labels.jsonl"]), &["labels.jsonl:2: ", "duplicate label for a paragraph 1"]);
+    assert_one_line_error(
+        "duplicate record",
+        &eval(&["labels.jsonl"]),
+        &["labels.jsonl:2: ", "duplicate label for a paragraph 1"],
+    );
 
     f.write("labels.jsonl", ok);
     f.write("more.jsonl", ok);
@@ -291,7 +315,11 @@ fn broken_models() {
     for file in ["config.json", "tokenizer.json", "model.safetensors"] {
         let dir = model_copy(&f, &format!("without-{file}"), file);
         let out = f.run_with_model(&args, &dir);
-        assert_one_line_error(&format!("model without {file}"), &out, &[&format!("without-{file}: "), &format!("lacks {file}")]);
+        assert_one_line_error(
+            &format!("model without {file}"),
+            &out,
+            &[&format!("without-{file}: "), &format!("lacks {file}")],
+        );
     }
 
     // Weights whose shapes do not fit config.json.
@@ -301,7 +329,11 @@ fn broken_models() {
     assert_ne!(config, changed);
     std::fs::write(dir.join("config.json"), changed).unwrap();
     let out = f.run_with_model(&args, &dir);
-    assert_one_line_error("weights of the wrong shape", &out, &["wrong-shapes/model.safetensors: ", "do not fit config.json"]);
+    assert_one_line_error(
+        "weights of the wrong shape",
+        &out,
+        &["wrong-shapes/model.safetensors: ", "do not fit config.json"],
+    );
 
     let dir = model_copy(&f, "truncated", "");
     let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
@@ -314,12 +346,18 @@ fn broken_models() {
     let out = f.run_with_model(&args, &dir);
     assert_one_line_error("config.json not JSON", &out, &["bad-config/config.json: "]);
 
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/prototypes.toml")).unwrap();
-    let zero_temperature = regex::Regex::new(r"(?m)^temperature = .*$").unwrap().replace(&shipped, "temperature = 0.0").into_owned();
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/prototypes.toml")).unwrap();
+    let zero_temperature =
+        regex::Regex::new(r"(?m)^temperature = .*$").unwrap().replace(&shipped, "temperature = 0.0").into_owned();
     assert_ne!(zero_temperature, shipped);
     for (case, bytes, fragments) in [
         ("prototypes not TOML", b"[stance]\ntemperature = \n".as_slice(), &["protos.toml:2: "][..]),
-        ("prototypes with zero temperature", zero_temperature.as_bytes(), &["protos.toml: ", "temperature must be positive"][..]),
+        (
+            "prototypes with zero temperature",
+            zero_temperature.as_bytes(),
+            &["protos.toml: ", "temperature must be positive"][..],
+        ),
         ("prototypes not UTF-8", b"# caf\xe9\n", &["protos.toml:1: ", "not valid UTF-8"][..]),
     ] {
         f.write("protos.toml", bytes);
@@ -351,7 +389,11 @@ fn heads_for_another_encoder() {
     let named = stance_head.to_str().unwrap();
     for classifier in ["auto", "head"] {
         let out = run(&["--classifier", classifier, "--stance-head", named]);
-        assert_one_line_error(&format!("head for another encoder (--classifier {classifier})"), &out, &[named, "was trained on", "not on the loaded encoder"]);
+        assert_one_line_error(
+            &format!("head for another encoder (--classifier {classifier})"),
+            &out,
+            &[named, "was trained on", "not on the loaded encoder"],
+        );
     }
 
     // A head whose head.json was doctored to claim this encoder: the
@@ -360,18 +402,31 @@ fn heads_for_another_encoder() {
     let doctored = f.path("doctored");
     std::fs::create_dir(&doctored).unwrap();
     std::fs::copy(stance_head.join("head.safetensors"), doctored.join("head.safetensors")).unwrap();
-    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(stance_head.join("head.json")).unwrap()).unwrap();
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stance_head.join("head.json")).unwrap()).unwrap();
     meta["encoder_weights_sha256"] = sha.clone().into();
     std::fs::write(doctored.join("head.json"), meta.to_string()).unwrap();
     let out = run(&["--stance-head", "doctored"]);
-    assert_one_line_error("doctored sha, wrong dims", &out, &["doctored: ", "head expects 384-d embeddings, the encoder gives 32"]);
+    assert_one_line_error(
+        "doctored sha, wrong dims",
+        &out,
+        &["doctored: ", "head expects 384-d embeddings, the encoder gives 32"],
+    );
     meta["dims"] = common::TINY_HIDDEN.into();
     std::fs::write(doctored.join("head.json"), meta.to_string()).unwrap();
     let out = run(&["--stance-head", "doctored"]);
-    assert_one_line_error("doctored sha and dims, wrong shapes", &out, &["doctored/head.safetensors: ", "tensor weight has shape [3, 384], expected [3, 32]"]);
+    assert_one_line_error(
+        "doctored sha and dims, wrong shapes",
+        &out,
+        &["doctored/head.safetensors: ", "tensor weight has shape [3, 384], expected [3, 32]"],
+    );
 
     let out = run(&["--stance-head", heads.join("sentiment").to_str().unwrap()]);
-    assert_one_line_error("sentiment head as stance head", &out, &["a sentiment head, where a stance head was expected"]);
+    assert_one_line_error(
+        "sentiment head as stance head",
+        &out,
+        &["a sentiment head, where a stance head was expected"],
+    );
 
     let out = run(&["--stance-head", "no-such-head"]);
     assert_one_line_error("absent head directory", &out, &["no-such-head: ", "no such head directory"]);
@@ -393,7 +448,10 @@ fn keep_going_reports_bad_files_and_processes_the_rest() {
     let f = Fixture::new();
     f.write("in/1-good.txt", b"Talks will resume.\nBoth sides agreed.\n");
     f.write("in/2-latin1.txt", b"Caf\xe9.\n");
-    f.write("in/3-feed.jsonl", b"{\"id\": \"f1\", \"text\": \"One.\"}\nnot json\n{\"id\": \"f3\", \"text\": \"Three.\"}\n{\"text\": 4}\n");
+    f.write(
+        "in/3-feed.jsonl",
+        b"{\"id\": \"f1\", \"text\": \"One.\"}\nnot json\n{\"id\": \"f3\", \"text\": \"Three.\"}\n{\"text\": 4}\n",
+    );
     f.write("in/4-empty.txt", b"");
     f.write("in/5-good.md", b"Envoys met.\n");
     let out = f.run(&classify_args(&["in", "missing.txt"], &["--keep-going"]));
@@ -409,13 +467,17 @@ fn keep_going_reports_bad_files_and_processes_the_rest() {
     ];
     assert_eq!(lines.len(), expected.len() + 1, "{err}");
     for (line, (file, gist)) in lines.iter().zip(expected) {
-        assert!(line.starts_with("stance: skipped: ") && line.contains(file) && line.contains(gist), "{line:?} lacks {file:?} / {gist:?}");
+        assert!(
+            line.starts_with("stance: skipped: ") && line.contains(file) && line.contains(gist),
+            "{line:?} lacks {file:?} / {gist:?}"
+        );
     }
     assert_eq!(lines[4], "stance: 4 input(s) failed");
     eprintln!("keep-going: exit 3: {err}");
 
     let recs = records(&out);
-    let ids: Vec<(&str, u64)> = recs.iter().map(|r| (r["article"].as_str().unwrap(), r["paragraph"].as_u64().unwrap())).collect();
+    let ids: Vec<(&str, u64)> =
+        recs.iter().map(|r| (r["article"].as_str().unwrap(), r["paragraph"].as_u64().unwrap())).collect();
     assert_eq!(ids, [("1-good", 1), ("1-good", 2), ("f1", 1), ("f3", 1), ("5-good", 1)]);
 
     // The same inputs without --keep-going stop at the first bad file.

@@ -29,11 +29,7 @@ fn tiny_model() -> (tempfile::TempDir, PathBuf) {
 
 fn stdout_lines(out: &Output) -> Vec<serde_json::Value> {
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// Checks one record against the output contract.
@@ -42,8 +38,18 @@ fn check_record(r: &serde_json::Value) {
     assert_eq!(
         keys,
         [
-            "article", "paragraph", "text", "boilerplate", "stance", "stance_scores", "sentiment",
-            "sentiment_scores", "sentiment_score", "speaker", "speaker_role", "quotes"
+            "article",
+            "paragraph",
+            "text",
+            "boilerplate",
+            "stance",
+            "stance_scores",
+            "sentiment",
+            "sentiment_scores",
+            "sentiment_score",
+            "speaker",
+            "speaker_role",
+            "quotes"
         ]
     );
     let sum = |v: &serde_json::Value, keys: [&str; 3]| -> f64 { keys.iter().map(|k| v[*k].as_f64().unwrap()).sum() };
@@ -88,10 +94,8 @@ fn check_seed_run(model: &Path) {
         let counts: u64 = ["likely", "unlikely", "neutral"].iter().map(|k| r[*k].as_u64().unwrap()).sum();
         assert_eq!(counts, r["paragraphs"].as_u64().unwrap());
         // The score is the mean of P(likely) - P(unlikely) over scored paragraphs.
-        let mine: Vec<&serde_json::Value> = records
-            .iter()
-            .filter(|p| p["article"] == r["article"] && p["boilerplate"] == false)
-            .collect();
+        let mine: Vec<&serde_json::Value> =
+            records.iter().filter(|p| p["article"] == r["article"] && p["boilerplate"] == false).collect();
         let mean = mine
             .iter()
             .map(|p| p["stance_scores"]["likely"].as_f64().unwrap() - p["stance_scores"]["unlikely"].as_f64().unwrap())
@@ -150,10 +154,8 @@ fn jsonl_from_stdin() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let records = stdout_lines(&out);
-    let ids: Vec<(&str, u64)> = records
-        .iter()
-        .map(|r| (r["article"].as_str().unwrap(), r["paragraph"].as_u64().unwrap()))
-        .collect();
+    let ids: Vec<(&str, u64)> =
+        records.iter().map(|r| (r["article"].as_str().unwrap(), r["paragraph"].as_u64().unwrap())).collect();
     assert_eq!(ids, vec![("d1", 1), ("d1", 2), ("stdin:2", 1)]);
 }
 

@@ -58,7 +58,10 @@ fn matmul_rows_do_not_depend_on_row_count_or_threads() {
                     continue;
                 }
                 let part = x.narrow(0, 0, m).unwrap().matmul(&w.t().unwrap()).unwrap().to_vec2::<f32>().unwrap();
-                assert!(part[..] == reference[..m], "{k}x{n}, {threads} thread(s): {m} rows differ from the same rows of 1000");
+                assert!(
+                    part[..] == reference[..m],
+                    "{k}x{n}, {threads} thread(s): {m} rows differ from the same rows of 1000"
+                );
             }
         }
     }

@@ -47,12 +47,7 @@ fn embedding_does_not_depend_on_batch_company() {
     let (_tmp, encoder) = tiny();
     let text = "kim said the talks will meet";
     let alone = encoder.embed(&[text], 1).unwrap().remove(0);
-    let others = [
-        "north korea",
-        text,
-        "trump said talks will not meet the north korea kim said",
-        "a",
-    ];
+    let others = ["north korea", text, "trump said talks will not meet the north korea kim said", "a"];
     for batch_size in [1, 2, 4] {
         let batched = encoder.embed(&others, batch_size).unwrap();
         let diff = max_abs_diff(&alone, &batched[1]);
@@ -69,10 +64,7 @@ fn long_texts_are_windowed_not_truncated() {
     let ids = encoder.tokenize(&[a.as_str()]).unwrap();
     assert!(ids[0].len() > encoder.window());
     let v = encoder.embed(&[a.as_str(), b.as_str()], 4).unwrap();
-    assert!(
-        max_abs_diff(&v[0], &v[1]) > 1e-4,
-        "texts that differ only after the first window must embed differently"
-    );
+    assert!(max_abs_diff(&v[0], &v[1]) > 1e-4, "texts that differ only after the first window must embed differently");
     let norm: f32 = v[0].iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-5);
 }
@@ -85,18 +77,12 @@ fn broken_model_directories_are_named_in_errors() {
     // Wrong shapes: config says a larger hidden size than the weights hold.
     let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
     std::fs::write(dir.join("config.json"), config.replace("\"hidden_size\": 32", "\"hidden_size\": 48")).unwrap();
-    let err = Encoder::try_new(ModelFiles::from_dir("m", &dir, Source::LocalDir).unwrap())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = Encoder::try_new(ModelFiles::from_dir("m", &dir, Source::LocalDir).unwrap()).err().unwrap().to_string();
     assert!(err.contains("model.safetensors") && err.contains("do not fit"), "{err}");
 
     // Broken JSON.
     std::fs::write(dir.join("config.json"), "{ not json").unwrap();
-    let err = Encoder::try_new(ModelFiles::from_dir("m", &dir, Source::LocalDir).unwrap())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = Encoder::try_new(ModelFiles::from_dir("m", &dir, Source::LocalDir).unwrap()).err().unwrap().to_string();
     assert!(err.contains("config.json") && err.contains("invalid JSON"), "{err}");
 
     // A missing file.

@@ -14,13 +14,9 @@ fn repo() -> PathBuf {
 }
 
 fn seed_report(encoder: &Encoder, sets: Vec<&Classifiers>) -> stance::eval::EvalReport {
-    let models = stance::eval::Models {
-        encoder,
-        batch_size: 32,
-        sets,
-        score_quotes: true,
-    };
-    stance::eval::evaluate_label_files(&models, &[repo().join("eval/labels/seeds.jsonl")], None, &repo().join("seeds")).unwrap()
+    let models = stance::eval::Models { encoder, batch_size: 32, sets, score_quotes: true };
+    stance::eval::evaluate_label_files(&models, &[repo().join("eval/labels/seeds.jsonl")], None, &repo().join("seeds"))
+        .unwrap()
 }
 
 #[derive(serde::Deserialize)]
@@ -118,12 +114,7 @@ fn default_sentiment_stays_above_the_nyt_floor() {
     let floor = floor();
     let encoder = Encoder::try_new(files).unwrap();
     let heads = Classifiers::heads(&encoder, &encoder.weights_sha256().unwrap()).unwrap();
-    let models = stance::eval::Models {
-        encoder: &encoder,
-        batch_size: 32,
-        sets: vec![&heads],
-        score_quotes: true,
-    };
+    let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&heads], score_quotes: true };
     let report = stance::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
     check("NYT sentiment macro-F1", row.macro_f1, floor.nyt.sentiment_macro_f1, floor.tolerance);
@@ -140,11 +131,7 @@ fn speaker_attribution_stays_above_the_floor() {
     let encoder = Encoder::try_new(ModelFiles::from_dir("tiny", &dir, Source::LocalDir).unwrap()).unwrap();
     let zero_shot = Classifiers::zero_shot(&encoder, &PrototypeFile::builtin().unwrap()).unwrap();
     let report = seed_report(&encoder, vec![&zero_shot]);
-    let row = report
-        .speakers
-        .iter()
-        .find(|r| r.method == floor.seeds.speaker_method)
-        .expect("attribution evaluated");
+    let row = report.speakers.iter().find(|r| r.method == floor.seeds.speaker_method).expect("attribution evaluated");
     eprintln!("speaker accuracy {:.3} (floor {:.3})", row.accuracy, floor.seeds.speaker_accuracy);
     assert!(row.accuracy >= floor.seeds.speaker_accuracy - floor.tolerance, "speaker accuracy {:.3}", row.accuracy);
 }
@@ -170,17 +157,11 @@ fn html_report_has_every_chart() {
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse_with_options(
         &text,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
+        roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
     )
     .expect("the report is well-formed");
-    let svg_ids: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.tag_name().name() == "svg")
-        .filter_map(|n| n.attribute("id"))
-        .collect();
+    let svg_ids: Vec<&str> =
+        doc.descendants().filter(|n| n.tag_name().name() == "svg").filter_map(|n| n.attribute("id")).collect();
     for (task, rows) in [("stance", &report.stance), ("sentiment", &report.sentiment)] {
         for r in rows.iter() {
             for kind in ["confusion", "reliability"] {

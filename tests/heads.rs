@@ -31,11 +31,25 @@ fn retrain_matches(task: Task, out: &std::path::Path, encoder: &Encoder) {
     retrain_dir_matches(task, shipped, &repo().join("models/heads").join(task.name()), out, encoder);
 }
 
-fn retrain_dir_matches(task: Task, shipped: heads::LoadedHead, dir: &std::path::Path, out: &std::path::Path, encoder: &Encoder) {
+fn retrain_dir_matches(
+    task: Task,
+    shipped: heads::LoadedHead,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    encoder: &Encoder,
+) {
     let sha = encoder.weights_sha256().unwrap();
     let data: Vec<PathBuf> = shipped.metadata.training_data.iter().map(|d| PathBuf::from(&d.path)).collect();
     let (meta, weights) = match shipped.metadata.kind.as_str() {
-        "softmax-regression" => train::train_softmax_head(task, &shipped.metadata.name, encoder, &sha, &data, &Default::default(), &mut |_| {}),
+        "softmax-regression" => train::train_softmax_head(
+            task,
+            &shipped.metadata.name,
+            encoder,
+            &sha,
+            &data,
+            &Default::default(),
+            &mut |_| {},
+        ),
         _ => train::train_sentiment(&shipped.metadata.name, encoder, &sha, &data[0], &Default::default(), &mut |_| {}),
     }
     .unwrap();
@@ -86,7 +100,15 @@ fn heads_refuse_a_foreign_encoder() {
     let model = common::write_tiny_bert(&tmp.path().join("tiny"));
     let run = |classifier: &str| {
         Command::new(env!("CARGO_BIN_EXE_stance"))
-            .args(["classify", "seeds/003_03266776657738d3.txt", "--format", "jsonl", "--classifier", classifier, "--model"])
+            .args([
+                "classify",
+                "seeds/003_03266776657738d3.txt",
+                "--format",
+                "jsonl",
+                "--classifier",
+                classifier,
+                "--model",
+            ])
             .arg(&model)
             .env("STANCE_CACHE_DIR", tmp.path().join("cache"))
             .current_dir(repo())
@@ -110,12 +132,12 @@ fn heads_refuse_a_foreign_encoder() {
 fn a_small_retrain_is_deterministic() {
     let x: Vec<Vec<f32>> = (0..30).map(|i| vec![(i % 3) as f32, ((i * 5) % 7) as f32 / 7.0, 1.0]).collect();
     let y: Vec<usize> = (0..30).map(|i| i % 3).collect();
-    let config = train::SoftmaxConfig {
-        steps: 50,
-        ..Default::default()
-    };
+    let config = train::SoftmaxConfig { steps: 50, ..Default::default() };
     let a = train::fit_softmax(&x, &y, 1e-3, &config).unwrap();
     let b = train::fit_softmax(&x, &y, 1e-3, &config).unwrap();
-    assert_eq!(a.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        a.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        b.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     assert_eq!(a.1, b.1);
 }

@@ -48,11 +48,7 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn texts(records: &[serde_json::Value], article: &str) -> Vec<String> {
-    records
-        .iter()
-        .filter(|r| r["article"] == article)
-        .map(|r| r["text"].as_str().unwrap().to_owned())
-        .collect()
+    records.iter().filter(|r| r["article"] == article).map(|r| r["text"].as_str().unwrap().to_owned()).collect()
 }
 
 #[test]
@@ -70,7 +66,17 @@ fn empty_and_blank_files_have_no_paragraphs() {
 
     // rank: the articles without paragraphs are left out; the one made of
     // boilerplate is ranked with score 0 and no scored paragraph.
-    let all = ["rank", "--format", "json", "empty.txt", "blank.txt", "bom-only.txt", "furniture.txt", "good.txt", "empty.jsonl"];
+    let all = [
+        "rank",
+        "--format",
+        "json",
+        "empty.txt",
+        "blank.txt",
+        "bom-only.txt",
+        "furniture.txt",
+        "good.txt",
+        "empty.jsonl",
+    ];
     let ranking: Vec<serde_json::Value> = serde_json::from_str(&ok_stdout(&stance(&all, dir, &model))).unwrap();
     let ids: Vec<&str> = ranking.iter().map(|r| r["article"].as_str().unwrap()).collect();
     let mut sorted = ids.clone();

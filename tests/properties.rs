@@ -14,11 +14,72 @@ use stance::classify::{softmax, Classifier, Probabilities, Task};
 /// Words that steer attribution into its interesting paths: speech verbs,
 /// titles, pronouns, quotation marks of every kind, names and bodies.
 const WORDS: &[&str] = &[
-    "said", "says", "told", "warned", "according", "to", "Mr.", "Ms.", "President", "Kim", "Jong", "Un", "Donald",
-    "J.", "Trump", "he", "she", "they", "the", "former", "official", "officials", "North", "Korea's", "Foreign",
-    "Ministry", "analysts", "experts", "but", "however", ",", ".", "\"", "“", "”", "‘", "’", "'", "—", "(", ")",
-    "a", "an", "of", "in", "Seoul", "Washington", "talks", "will", "not", "meet", "\n", "\n\n", "\r\n", "\t", "# ",
-    "- ", "1. ", "\u{feff}", "😀", "שלום", "مرحبا", "é", "\u{200b}", "\u{2028}", "\u{85}",
+    "said",
+    "says",
+    "told",
+    "warned",
+    "according",
+    "to",
+    "Mr.",
+    "Ms.",
+    "President",
+    "Kim",
+    "Jong",
+    "Un",
+    "Donald",
+    "J.",
+    "Trump",
+    "he",
+    "she",
+    "they",
+    "the",
+    "former",
+    "official",
+    "officials",
+    "North",
+    "Korea's",
+    "Foreign",
+    "Ministry",
+    "analysts",
+    "experts",
+    "but",
+    "however",
+    ",",
+    ".",
+    "\"",
+    "“",
+    "”",
+    "‘",
+    "’",
+    "'",
+    "—",
+    "(",
+    ")",
+    "a",
+    "an",
+    "of",
+    "in",
+    "Seoul",
+    "Washington",
+    "talks",
+    "will",
+    "not",
+    "meet",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "# ",
+    "- ",
+    "1. ",
+    "\u{feff}",
+    "😀",
+    "שלום",
+    "مرحبا",
+    "é",
+    "\u{200b}",
+    "\u{2028}",
+    "\u{85}",
 ];
 
 fn newsy_text() -> impl Strategy<Value = String> {
@@ -160,10 +221,9 @@ fn zero_shot_and_pipeline_scores_are_finite_and_sum_to_one() {
             for r in pipeline.classify(&[article]).unwrap() {
                 let s = &r.stance_scores;
                 let m = &r.sentiment_scores;
-                for (x, total) in [
-                    (s.likely, s.likely + s.unlikely + s.neutral),
-                    (m.positive, m.positive + m.negative + m.neutral),
-                ] {
+                for (x, total) in
+                    [(s.likely, s.likely + s.unlikely + s.neutral), (m.positive, m.positive + m.negative + m.neutral)]
+                {
                     prop_assert!(x.is_finite() && (total - 1.0).abs() < 1e-5, "{r:?}");
                 }
                 prop_assert!((-1.0..=1.0).contains(&r.sentiment_score));
@@ -237,7 +297,16 @@ fn mutation_search() {
                     input.splice(at..at, other[from..end].iter().copied());
                 }
                 _ => {
-                    let marks: [&[u8]; 8] = [b"\"", "\u{201c}".as_bytes(), "\u{201d}".as_bytes(), b"\r", b"\n\n", b"{\"text\": \"", b"\\", b"'"];
+                    let marks: [&[u8]; 8] = [
+                        b"\"",
+                        "\u{201c}".as_bytes(),
+                        "\u{201d}".as_bytes(),
+                        b"\r",
+                        b"\n\n",
+                        b"{\"text\": \"",
+                        b"\\",
+                        b"'",
+                    ];
                     input.splice(at..at, marks[rng.random_range(0..marks.len())].iter().copied());
                 }
             }

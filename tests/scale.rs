@@ -36,11 +36,7 @@ fn ok(out: Output) -> Vec<u8> {
 }
 
 fn jsonl(bytes: &[u8]) -> Vec<Value> {
-    String::from_utf8(bytes.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    String::from_utf8(bytes.to_vec()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 fn tiny_model() -> (tempfile::TempDir, PathBuf) {
@@ -118,8 +114,11 @@ fn shards_partition_the_unsharded_output() {
     let whole_rank = strip(serde_json::from_slice(&ok(stance(&["rank", feed, "--format", "json"], &model))).unwrap());
     let mut union_rank = BTreeMap::new();
     for k in 0..n {
-        let rows = serde_json::from_slice(&ok(stance(&["rank", feed, "--format", "json", "--shard", &format!("{k}/{n}")], &model)))
-            .unwrap();
+        let rows = serde_json::from_slice(&ok(stance(
+            &["rank", feed, "--format", "json", "--shard", &format!("{k}/{n}")],
+            &model,
+        )))
+        .unwrap();
         union_rank.extend(strip(rows));
     }
     assert_eq!(union_rank, whole_rank);
@@ -211,7 +210,8 @@ fn malformed_records_name_file_and_line() {
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(stderr.lines().count() == 1 && stderr.contains(expected), "{stderr}");
 
-        let out = stance(&["rank", "--from-records", file.to_str().unwrap(), "--keep-going", "--format", "json"], &model);
+        let out =
+            stance(&["rank", "--from-records", file.to_str().unwrap(), "--keep-going", "--format", "json"], &model);
         assert_eq!(out.status.code(), Some(3));
         let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rows.len(), 1);

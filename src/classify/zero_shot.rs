@@ -77,10 +77,7 @@ impl TaskPrototypes {
         }
         for name in self.labels.keys() {
             if task.index_of(name).is_none() {
-                return Err(bad(format!(
-                    "unknown label {name:?}; expected {}",
-                    task.labels().join(", ")
-                )));
+                return Err(bad(format!("unknown label {name:?}; expected {}", task.labels().join(", "))));
             }
         }
         for label in task.labels() {
@@ -109,11 +106,7 @@ impl ZeroShot {
             let sentences: Vec<&str> = prototypes.labels[*label].iter().map(String::as_str).collect();
             embedded[i] = encoder.embed(&sentences, 64)?;
         }
-        Ok(ZeroShot {
-            task,
-            temperature: prototypes.temperature,
-            prototypes: embedded,
-        })
+        Ok(ZeroShot { task, temperature: prototypes.temperature, prototypes: embedded })
     }
 
     /// Mean cosine similarity of a unit vector to each label's prototypes.
@@ -137,10 +130,7 @@ impl Classifier for ZeroShot {
     }
 
     fn predict(&self, _texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Vec<Probabilities>> {
-        Ok(embeddings
-            .iter()
-            .map(|e| softmax(&self.similarities(e), self.temperature))
-            .collect())
+        Ok(embeddings.iter().map(|e| softmax(&self.similarities(e), self.temperature)).collect())
     }
 }
 
@@ -169,9 +159,7 @@ mod tests {
         let err = PrototypeFile::parse(&unknown, Path::new("p.toml")).unwrap_err().to_string();
         assert!(err.contains("p.toml") && err.contains("unknown label \"maybe\""), "{err}");
 
-        let err = PrototypeFile::parse("[stance]\ntemperature = ", Path::new("p.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = PrototypeFile::parse("[stance]\ntemperature = ", Path::new("p.toml")).unwrap_err().to_string();
         assert!(err.starts_with("p.toml:2:"), "{err}");
     }
 }

@@ -71,11 +71,7 @@ struct Linear {
 
 impl Linear {
     fn load(vb: &VarBuilder, inputs: usize, outputs: usize) -> Result<Linear> {
-        Ok(Linear {
-            weight: vb.get((outputs, inputs), "weight")?,
-            bias: vb.get(outputs, "bias")?,
-            int8: None,
-        })
+        Ok(Linear { weight: vb.get((outputs, inputs), "weight")?, bias: vb.get(outputs, "bias")?, int8: None })
     }
 
     /// Switches the layer to int8 weights (see [`super::int8`]).
@@ -111,11 +107,7 @@ struct LayerNorm {
 
 impl LayerNorm {
     fn load(vb: &VarBuilder, size: usize, eps: f64) -> Result<LayerNorm> {
-        Ok(LayerNorm {
-            weight: vb.get(size, "weight")?,
-            bias: vb.get(size, "bias")?,
-            eps: eps as f32,
-        })
+        Ok(LayerNorm { weight: vb.get(size, "weight")?, bias: vb.get(size, "bias")?, eps: eps as f32 })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -209,11 +201,7 @@ impl BertModel {
             )
         }
         let prefix = config.model_type.clone().unwrap_or_else(|| "bert".to_owned());
-        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") {
-            vb
-        } else {
-            vb.pp(prefix)
-        };
+        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") { vb } else { vb.pp(prefix) };
         let h = config.hidden_size;
         let embeddings = vb.pp("embeddings");
         let layers = (0..config.num_hidden_layers)
@@ -270,10 +258,7 @@ impl BertModel {
         };
         let positions = self.position_embeddings.narrow(0, 0, seq)?;
         // The reference adds in this order: (words + types) + positions.
-        let summed = (words + types)?
-            .reshape((batch, seq, h))?
-            .broadcast_add(&positions)?
-            .reshape((batch * seq, h))?;
+        let summed = (words + types)?.reshape((batch, seq, h))?.broadcast_add(&positions)?.reshape((batch * seq, h))?;
         let mut x = self.embedding_norm.forward(&summed)?;
 
         let shape = AttentionShape {

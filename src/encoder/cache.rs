@@ -57,11 +57,8 @@ impl EmbeddingCache {
             Err(e) => return Err(Error::io(&path, e)),
         };
         let (vectors, good) = parse(&bytes, dims);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let file =
+            std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
         if good < bytes.len() {
             file.set_len(good as u64).map_err(|e| Error::io(&path, e))?;
             notify(&format!(

@@ -271,9 +271,7 @@ impl CustomOp1 for QuantizedMatmul<'_> {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("int8-matmul: f32 input only")
-        };
+        let CpuStorage::F32(data) = storage else { candle_core::bail!("int8-matmul: f32 input only") };
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("int8-matmul: input must be contiguous")
         };

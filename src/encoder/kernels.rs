@@ -112,9 +112,7 @@ impl CustomOp1 for BiasGelu<'_> {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("bias-gelu: f32 only")
-        };
+        let CpuStorage::F32(data) = storage else { candle_core::bail!("bias-gelu: f32 only") };
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("bias-gelu: input must be contiguous")
         };
@@ -125,9 +123,7 @@ impl CustomOp1 for BiasGelu<'_> {
         }
         let mut dst = vec![0f32; src.len()];
         let chunk = width * ROWS_PER_TASK;
-        src.par_chunks(chunk)
-            .zip(dst.par_chunks_mut(chunk))
-            .for_each(|(s, d)| bias_gelu(s, self.bias, d));
+        src.par_chunks(chunk).zip(dst.par_chunks_mut(chunk)).for_each(|(s, d)| bias_gelu(s, self.bias, d));
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 }
@@ -162,9 +158,7 @@ impl CustomOp1 for Attention<'_> {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("attention: f32 only")
-        };
+        let CpuStorage::F32(data) = storage else { candle_core::bail!("attention: f32 only") };
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("attention: input must be contiguous")
         };
@@ -415,9 +409,7 @@ mod tests {
                     }
                     let scores: Vec<f64> = keys[b]
                         .iter()
-                        .map(|&j| {
-                            row(i, 0).iter().zip(row(j, 1)).map(|(a, b)| (a * b) as f64).sum::<f64>() / 2.0
-                        })
+                        .map(|&j| row(i, 0).iter().zip(row(j, 1)).map(|(a, b)| (a * b) as f64).sum::<f64>() / 2.0)
                         .collect();
                     let max = scores.iter().cloned().fold(f64::MIN, f64::max);
                     let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();

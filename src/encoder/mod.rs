@@ -22,9 +22,9 @@ pub mod windows;
 pub use resolve::{resolve, ModelFiles, ResolveOptions, Source, DEFAULT_MODEL};
 
 use crate::error::{Error, Result};
+use bert::{BertModel, Config};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use bert::{BertModel, Config};
 use tokenizers::Tokenizer;
 
 /// A loaded encoder.
@@ -114,17 +114,13 @@ impl Encoder {
             message: format!("cannot load tokenizer: {e}"),
         })?;
         tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        tokenizer.with_truncation(None).map_err(|e| Error::Tokenizer(e.to_string()))?;
 
         let configured = match &files.sentence_config {
             Some(path) => read_json::<SentenceConfig>(path)?.max_seq_length,
             None => None,
         };
-        let window = configured
-            .unwrap_or(512)
-            .min(config.max_position_embeddings);
+        let window = configured.unwrap_or(512).min(config.max_position_embeddings);
         if window < 3 {
             return Err(Error::ModelFile {
                 path: files.config.clone(),
@@ -136,13 +132,12 @@ impl Encoder {
         // SAFETY: the weights file is memory-mapped read-only; the tool never
         // writes to it, and the usual caveat (another process truncating the
         // file while mapped) is outside what any loader can guard against.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(std::slice::from_ref(&files.weights), DType::F32, &device)
-        }
-        .map_err(|e| Error::ModelFile {
-            path: files.weights.clone(),
-            message: format!("cannot read weights: {e}"),
-        })?;
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(std::slice::from_ref(&files.weights), DType::F32, &device) }
+                .map_err(|e| Error::ModelFile {
+                path: files.weights.clone(),
+                message: format!("cannot read weights: {e}"),
+            })?;
         let model = BertModel::load(vb, &config).map_err(|e| Error::ModelFile {
             path: files.weights.clone(),
             message: format!("weights do not fit config.json: {}", resolve::one_line(&e.to_string())),
@@ -238,10 +233,8 @@ impl Encoder {
 
     /// Token ids of `texts`, special tokens included, untruncated.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let encodings =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
         Ok(encodings.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
 
@@ -361,8 +354,6 @@ impl Encoder {
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::ModelFile {
-        path: path.to_owned(),
-        message: format!("invalid JSON: {e}"),
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| Error::ModelFile { path: path.to_owned(), message: format!("invalid JSON: {e}") })
 }

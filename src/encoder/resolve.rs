@@ -63,11 +63,7 @@ pub struct ModelFiles {
 impl ModelFiles {
     /// The files in `dir`, which must hold all of [`REQUIRED_FILES`].
     pub fn from_dir(id: impl Into<String>, dir: &Path, source: Source) -> Result<ModelFiles> {
-        let missing: Vec<&str> = REQUIRED_FILES
-            .iter()
-            .copied()
-            .filter(|f| !dir.join(f).is_file())
-            .collect();
+        let missing: Vec<&str> = REQUIRED_FILES.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
         if !missing.is_empty() {
             return Err(Error::ModelFile {
                 path: dir.to_owned(),
@@ -98,10 +94,7 @@ pub struct ResolveOptions {
 
 impl Default for ResolveOptions {
     fn default() -> Self {
-        ResolveOptions {
-            cache_dir: default_cache_dir(),
-            allow_fetch: true,
-        }
+        ResolveOptions { cache_dir: default_cache_dir(), allow_fetch: true }
     }
 }
 
@@ -137,20 +130,13 @@ fn looks_like_path(spec: &str) -> bool {
 
 /// Resolves `spec` (a directory or a hub id) to files on disk, trying each
 /// step in turn. `notify` receives one line per failed step.
-pub fn resolve(
-    spec: &str,
-    options: &ResolveOptions,
-    notify: &mut dyn FnMut(&str),
-) -> Result<ModelFiles> {
+pub fn resolve(spec: &str, options: &ResolveOptions, notify: &mut dyn FnMut(&str)) -> Result<ModelFiles> {
     if looks_like_path(spec) {
         // A directory the user named always wins, and never falls through to
         // a download of something else.
         let dir = Path::new(spec);
         if !dir.is_dir() {
-            return Err(Error::ModelFile {
-                path: dir.to_owned(),
-                message: "no such model directory".into(),
-            });
+            return Err(Error::ModelFile { path: dir.to_owned(), message: "no such model directory".into() });
         }
         return ModelFiles::from_dir(spec, dir, Source::LocalDir);
     }
@@ -214,10 +200,7 @@ fn from_hub_download(id: &str) -> std::result::Result<ModelFiles, String> {
     if std::env::var_os("HF_HUB_OFFLINE").is_some_and(|v| v != "0" && !v.is_empty()) {
         return Err("HF_HUB_OFFLINE is set".into());
     }
-    let api = hf_hub::api::sync::ApiBuilder::from_env()
-        .with_progress(false)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let api = hf_hub::api::sync::ApiBuilder::from_env().with_progress(false).build().map_err(|e| e.to_string())?;
     let repo = api.model(id.to_owned());
     let mut found = Vec::new();
     for file in REQUIRED_FILES {
@@ -256,31 +239,19 @@ mod tests {
     fn a_local_directory_must_hold_the_files() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("config.json"), "{}").unwrap();
-        let err = resolve(
-            tmp.path().to_str().unwrap(),
-            &ResolveOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let err =
+            resolve(tmp.path().to_str().unwrap(), &ResolveOptions::default(), &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("lacks tokenizer.json, model.safetensors"), "{err}");
-        let err = resolve("./no/such/dir", &ResolveOptions::default(), &mut |_| {})
-            .unwrap_err()
-            .to_string();
+        let err = resolve("./no/such/dir", &ResolveOptions::default(), &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("no such model directory"), "{err}");
     }
 
     #[test]
     fn every_failed_step_is_reported() {
         let tmp = tempfile::tempdir().unwrap();
-        let options = ResolveOptions {
-            cache_dir: tmp.path().to_owned(),
-            allow_fetch: false,
-        };
+        let options = ResolveOptions { cache_dir: tmp.path().to_owned(), allow_fetch: false };
         let mut lines = Vec::new();
-        let err = resolve("nobody/no-such-model", &options, &mut |l| lines.push(l.to_owned()))
-            .unwrap_err()
-            .to_string();
+        let err = resolve("nobody/no-such-model", &options, &mut |l| lines.push(l.to_owned())).unwrap_err().to_string();
         assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(lines[0].starts_with("hf-hub cache: "));
         assert!(lines[1].starts_with("stance cache: "));

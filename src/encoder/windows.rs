@@ -32,10 +32,7 @@ pub fn split(tokenized: &[Vec<u32>], window: usize) -> Result<Vec<Window>> {
             continue;
         }
         if ids.len() < 2 || window < 3 {
-            return Err(Error::Tokenizer(format!(
-                "cannot window a sequence of {} tokens into {window}",
-                ids.len()
-            )));
+            return Err(Error::Tokenizer(format!("cannot window a sequence of {} tokens into {window}", ids.len())));
         }
         let (cls, sep) = (ids[0], ids[ids.len() - 1]);
         let content = &ids[1..ids.len() - 1];

@@ -165,11 +165,7 @@ impl LoadedHead {
             let data = t.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
             out.insert(name, (shape, data));
         }
-        Ok(LoadedHead {
-            metadata,
-            weights: out,
-            origin: origin.to_owned(),
-        })
+        Ok(LoadedHead { metadata, weights: out, origin: origin.to_owned() })
     }
 
     fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
@@ -223,7 +219,12 @@ impl LoadedHead {
                     message: "a valence head needs thresholds".into(),
                 })?;
                 let t = thresholds;
-                if !(t.negative.is_finite() && t.positive.is_finite() && t.negative <= t.positive && t.scale.is_finite() && t.scale > 0.0) {
+                if !(t.negative.is_finite()
+                    && t.positive.is_finite()
+                    && t.negative <= t.positive
+                    && t.scale.is_finite()
+                    && t.scale > 0.0)
+                {
                     return Err(Error::ModelFile {
                         path: self.origin.join(METADATA_FILE),
                         message: format!(
@@ -272,11 +273,7 @@ fn feature_count(features: &[String], dims: usize, origin: &Path) -> Result<usiz
 /// The feature vector of one input, in `features` order.
 pub fn featurise(features: &[String], text: &str, embedding: &[f32], lexicon: &LexiconSentiment) -> Vec<f32> {
     let mut out = Vec::with_capacity(embedding.len() + 4);
-    let scores = if features.iter().any(|f| f.starts_with("vader:")) {
-        Some(lexicon.scores(text))
-    } else {
-        None
-    };
+    let scores = if features.iter().any(|f| f.starts_with("vader:")) { Some(lexicon.scores(text)) } else { None };
     for f in features {
         match f.as_str() {
             "embedding" => out.extend_from_slice(embedding),
@@ -378,13 +375,7 @@ impl Classifier for ValenceHead {
     }
 
     fn valence(&self, texts: &[&str], embeddings: &[Vec<f32>]) -> Result<Option<Vec<f32>>> {
-        Ok(Some(
-            texts
-                .iter()
-                .zip(embeddings)
-                .map(|(t, e)| self.raw(t, e).clamp(-1.0, 1.0) as f32)
-                .collect(),
-        ))
+        Ok(Some(texts.iter().zip(embeddings).map(|(t, e)| self.raw(t, e).clamp(-1.0, 1.0) as f32).collect()))
     }
 }
 

@@ -59,11 +59,7 @@ pub fn fit_softmax(x: &[Vec<f32>], y: &[usize], l2: f64, config: &SoftmaxConfig)
     let ys = Tensor::from_vec(y.iter().map(|&v| v as u32).collect::<Vec<_>>(), n, &dev)?;
     let w = Var::zeros((f, 3), DType::F32, &dev)?;
     let b = Var::zeros(3, DType::F32, &dev)?;
-    let params = ParamsAdamW {
-        lr: config.learning_rate,
-        weight_decay: 0.0,
-        ..Default::default()
-    };
+    let params = ParamsAdamW { lr: config.learning_rate, weight_decay: 0.0, ..Default::default() };
     let mut optimiser = AdamW::new(vec![w.clone(), b.clone()], params)?;
     for _ in 0..config.steps {
         let logits = xs.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
@@ -153,17 +149,20 @@ pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Ve
             labels.push(task.index_of(label).expect("validated by read_labels"));
             used += 1;
         }
-        data.push(DataFile {
-            path: path.display().to_string(),
-            sha256: sha256_file(path)?,
-            records: used,
-        });
+        data.push(DataFile { path: path.display().to_string(), sha256: sha256_file(path)?, records: used });
     }
     Ok((texts, labels, data))
 }
 
 /// Metadata fields every head shares.
-fn metadata(name: &str, task: Task, kind: &str, encoder: &Encoder, encoder_sha256: &str, features: Vec<String>) -> HeadMetadata {
+fn metadata(
+    name: &str,
+    task: Task,
+    kind: &str,
+    encoder: &Encoder,
+    encoder_sha256: &str,
+    features: Vec<String>,
+) -> HeadMetadata {
     HeadMetadata {
         format: FORMAT_VERSION,
         name: name.to_owned(),
@@ -232,10 +231,7 @@ pub fn fit_ridge(x: &[Vec<f32>], y: &[f64], l2: f64) -> Result<(Vec<f32>, f32)> 
         gram[(j, j)] += l2 * n as f64;
     }
     let rhs = xc.transpose() * yc;
-    let w = gram
-        .cholesky()
-        .ok_or_else(|| Error::Model("ridge system is not positive definite".into()))?
-        .solve(&rhs);
+    let w = gram.cholesky().ok_or_else(|| Error::Model("ridge system is not positive definite".into()))?.solve(&rhs);
     let bias = mean_y - w.iter().zip(&mean_x).map(|(a, b)| a * b).sum::<f64>();
     Ok((w.iter().map(|v| *v as f32).collect(), bias as f32))
 }
@@ -254,10 +250,7 @@ pub struct RidgeConfig {
 
 impl Default for RidgeConfig {
     fn default() -> Self {
-        RidgeConfig {
-            l2_grid: vec![1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-            folds: 4,
-        }
+        RidgeConfig { l2_grid: vec![1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], folds: 4 }
     }
 }
 
@@ -272,17 +265,13 @@ pub fn train_sentiment(
 ) -> Result<(HeadMetadata, Weights)> {
     let train = nyt::read(nyt_path, Split::Train)?;
     let lexicon = LexiconSentiment::default();
-    let features: Vec<String> = std::iter::once("embedding".to_owned())
-        .chain(LEXICON_FEATURES.iter().map(|s| s.to_string()))
-        .collect();
+    let features: Vec<String> =
+        std::iter::once("embedding".to_owned()).chain(LEXICON_FEATURES.iter().map(|s| s.to_string())).collect();
     log(&format!("embedding {} train-split sentences", train.len()));
     let refs: Vec<&str> = train.iter().map(|s| s.text.as_str()).collect();
     let embeddings = encoder.embed(&refs, TRAIN_BATCH)?;
-    let x: Vec<Vec<f32>> = train
-        .iter()
-        .zip(&embeddings)
-        .map(|(s, e)| super::featurise(&features, &s.text, e, &lexicon))
-        .collect();
+    let x: Vec<Vec<f32>> =
+        train.iter().zip(&embeddings).map(|(s, e)| super::featurise(&features, &s.text, e, &lexicon)).collect();
     let y: Vec<f64> = train.iter().map(|s| s.rating / 4.0).collect();
     let all: Vec<usize> = (0..train.len()).collect();
     let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
@@ -313,10 +302,8 @@ pub fn train_sentiment(
 
     // Thresholds and spread on the out-of-fold predictions.
     let dev_pred = out_of_fold(l2)?;
-    let dev_gold: Vec<usize> = train
-        .iter()
-        .map(|s| Task::Sentiment.index_of(s.class()).expect("a sentiment label"))
-        .collect();
+    let dev_gold: Vec<usize> =
+        train.iter().map(|s| Task::Sentiment.index_of(s.class()).expect("a sentiment label")).collect();
     let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
     for a in 0..=50 {
         for c in 0..=50 {
@@ -350,16 +337,11 @@ pub fn train_sentiment(
         })
         .0;
     let dev_r = crate::metrics::pearson(&dev_pred, &y);
-    log(&format!(
-        "out of fold: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"
-    ));
+    log(&format!("out of fold: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"));
 
     let mut meta = metadata(name, Task::Sentiment, "valence-ridge", encoder, encoder_sha256, features);
-    meta.training_data = vec![DataFile {
-        path: nyt_path.display().to_string(),
-        sha256: sha256_file(nyt_path)?,
-        records: train.len(),
-    }];
+    meta.training_data =
+        vec![DataFile { path: nyt_path.display().to_string(), sha256: sha256_file(nyt_path)?, records: train.len() }];
     meta.hyper_parameters = serde_json::json!({
         "l2": l2, "target": "rating / 4", "solver": "Cholesky (nalgebra)", "l2_grid": config.l2_grid,
         "folds": config.folds, "fold_of": "(editorial / 5) % folds",
@@ -370,11 +352,7 @@ pub fn train_sentiment(
         "metric": "pearson", "scores": cv.iter().map(|(l, s)| serde_json::json!({"l2": l, "pearson": s})).collect::<Vec<_>>(),
         "out_of_fold": {"pearson": dev_r, "macro_f1": best_f1},
     });
-    meta.thresholds = Some(Thresholds {
-        negative: best_t.0,
-        positive: best_t.1,
-        scale,
-    });
+    meta.thresholds = Some(Thresholds { negative: best_t.0, positive: best_t.1, scale });
     let n = weight.len();
     let mut weights = Weights::new();
     weights.insert("weight".into(), (vec![n], weight));
@@ -412,10 +390,7 @@ mod tests {
             x.push(v);
             y.push(k);
         }
-        let config = SoftmaxConfig {
-            steps: 200,
-            ..Default::default()
-        };
+        let config = SoftmaxConfig { steps: 200, ..Default::default() };
         let (w1, b1) = fit_softmax(&x, &y, 1e-3, &config).unwrap();
         let (w2, b2) = fit_softmax(&x, &y, 1e-3, &config).unwrap();
         assert_eq!((w1.clone(), b1), (w2, b2), "same data, same weights, bit for bit");

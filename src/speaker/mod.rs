@@ -65,11 +65,7 @@ pub struct Attribution {
 impl Attribution {
     /// The reporter's own account.
     pub fn narrator() -> Attribution {
-        Attribution {
-            speaker: NARRATOR.to_owned(),
-            role: None,
-            quotes: Vec::new(),
-        }
+        Attribution { speaker: NARRATOR.to_owned(), role: None, quotes: Vec::new() }
     }
 
     pub fn is_narrator(&self) -> bool {
@@ -79,11 +75,7 @@ impl Attribution {
     /// The quoted words themselves, looked up in `paragraph` (the text the
     /// attribution was made from).
     pub fn quote_texts(&self, paragraph: &str) -> Vec<String> {
-        self.quotes
-            .iter()
-            .filter_map(|s| paragraph.get(s.start..s.end))
-            .map(str::to_owned)
-            .collect()
+        self.quotes.iter().filter_map(|s| paragraph.get(s.start..s.end)).map(str::to_owned).collect()
     }
 }
 
@@ -169,10 +161,7 @@ impl NameRegistry {
     /// Collects runs of two or more capitalised words that read as a
     /// personal name (no country, title, institution or calendar words).
     fn scan(&mut self, paragraph: &str) {
-        let span = Span {
-            start: 0,
-            end: paragraph.len(),
-        };
+        let span = Span { start: 0, end: paragraph.len() };
         let tokens = text::tokens(paragraph, span);
         let name_word = |t: &Token| {
             t.is_capitalised()
@@ -189,7 +178,11 @@ impl NameRegistry {
                 i += 1;
             }
             // A possessive ends a name: "Trump's camp" still names Trump.
-            let end = if i < tokens.len() && tokens[i].is_capitalised() && tokens[i].lower.ends_with("'s") { i + 1 } else { i };
+            let end = if i < tokens.len() && tokens[i].is_capitalised() && tokens[i].lower.ends_with("'s") {
+                i + 1
+            } else {
+                i
+            };
             if end - from >= 2 {
                 let run = &tokens[from..end];
                 let institution = run.iter().any(|t| is_institution_word(&t.lower));
@@ -210,8 +203,25 @@ impl NameRegistry {
 fn is_institution_word(lower: &str) -> bool {
     rules::BODY_NOUNS.iter().any(|b| b.split(' ').any(|w| w == lower))
         || [
-            "foundation", "institute", "center", "centre", "university", "college", "council", "news", "times",
-            "show", "house", "security", "strategy", "nations", "union", "party", "war", "peninsula", "prize",
+            "foundation",
+            "institute",
+            "center",
+            "centre",
+            "university",
+            "college",
+            "council",
+            "news",
+            "times",
+            "show",
+            "house",
+            "security",
+            "strategy",
+            "nations",
+            "union",
+            "party",
+            "war",
+            "peninsula",
+            "prize",
         ]
         .contains(&lower)
 }
@@ -263,11 +273,7 @@ impl<'a> ArticleReader<'a> {
                 }
             });
             let attribution = match &chosen {
-                Some(r) => Attribution {
-                    speaker: r.label.clone(),
-                    role: r.role.clone(),
-                    quotes: real_quotes,
-                },
+                Some(r) => Attribution { speaker: r.label.clone(), role: r.role.clone(), quotes: real_quotes },
                 None => Attribution::narrator(),
             };
             out.push((attribution, chosen));
@@ -306,19 +312,18 @@ impl<'a> ArticleReader<'a> {
 
     /// Normalises a candidate's source and resolves references.
     fn resolve(&self, c: &Candidate, history: &[Resolved]) -> Option<Resolved> {
-        let plain = |label: String, kind: Kind| Resolved {
-            label,
-            role: c.role.clone(),
-            kind,
-            country: None,
-            generic: false,
-        };
+        let plain =
+            |label: String, kind: Kind| Resolved { label, role: c.role.clone(), kind, country: None, generic: false };
         Some(match &c.source {
             Source::Person(name) => {
                 let mut r = plain(self.names.expand(name).unwrap_or_else(|| name.clone()), Kind::Person);
                 // A role given once holds for later mentions.
                 if r.role.is_none() {
-                    r.role = history.iter().rev().find(|h| h.kind == Kind::Person && h.label == r.label).and_then(|h| h.role.clone());
+                    r.role = history
+                        .iter()
+                        .rev()
+                        .find(|h| h.kind == Kind::Person && h.label == r.label)
+                        .and_then(|h| h.role.clone());
                 }
                 r
             }
@@ -348,7 +353,9 @@ impl<'a> ArticleReader<'a> {
             Source::Definite { head, former } => {
                 let matches = |r: &&Resolved| {
                     let described = format!("{} {}", r.label, r.role.as_deref().unwrap_or("")).to_lowercase();
-                    described.split(|c: char| !c.is_alphanumeric()).any(|w| w == head || w.trim_end_matches('s') == head)
+                    described
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == head || w.trim_end_matches('s') == head)
                         && (!former || described.contains("former"))
                 };
                 if let Some(r) = history.iter().rev().find(matches) {
@@ -437,11 +444,11 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
                 if let Some((source, role, np_start)) = found {
                     let before = |k: usize| if k > 0 { toks.get(k - 1) } else { None };
                     let boundary = before(np_start);
-                    let postposed = according
-                        || boundary.is_some_and(|b| b.text == "," || b.is_close_quote())
-                        || np_start == i;
+                    let postposed =
+                        according || boundary.is_some_and(|b| b.text == "," || b.is_close_quote()) || np_start == i;
                     let marker = |t: Option<&Token>| t.is_some_and(|t| rules::contains(CONTRAST_MARKERS, &t.lower));
-                    let contrast = marker(boundary) || boundary.is_some_and(|b| b.text == ",") && marker(before(np_start - 1));
+                    let contrast =
+                        marker(boundary) || boundary.is_some_and(|b| b.text == ",") && marker(before(np_start - 1));
                     let subordinate = concessive_before[np_start.min(toks.len())]
                         || boundary.is_some_and(|b| rules::contains(SUBORDINATORS, &b.lower));
                     let clause_start = toks.get(np_start).map_or(toks[i].start, |t| t.start.min(toks[i].start));
@@ -467,9 +474,9 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
             let next = here.get(k + 1).map_or(sentence.end, |c| c.clause_start);
             let previous = if k == 0 { sentence.start } else { here[k - 1].verb_end };
             let (verb_end, clause_start, postposed) = (here[k].verb_end, here[k].clause_start, here[k].postposed);
-            here[k].quoted = real
-                .iter()
-                .any(|q| (q.start >= verb_end && q.start < next) || (postposed && q.start >= previous && q.end <= clause_start));
+            here[k].quoted = real.iter().any(|q| {
+                (q.start >= verb_end && q.start < next) || (postposed && q.start >= previous && q.end <= clause_start)
+            });
         }
     }
     out
@@ -506,9 +513,7 @@ fn verb_at(toks: &[Token], i: usize) -> Option<usize> {
         }
     }
     if best.is_none() && rules::contains(SPEECH_ACT_VERBS, &toks[i].lower) {
-        let object = toks[i + 1..toks.len().min(i + 4)]
-            .iter()
-            .any(|t| rules::contains(SPEECH_ACT_OBJECTS, &t.lower));
+        let object = toks[i + 1..toks.len().min(i + 4)].iter().any(|t| rules::contains(SPEECH_ACT_OBJECTS, &t.lower));
         if object {
             best = Some(1);
         }
@@ -545,7 +550,10 @@ fn list_comma(toks: &[Token], k: usize) -> bool {
 fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source, Option<String>, usize)> {
     let mut end = verb;
     let state = rules::contains(STATE_PREDICATES, &toks[verb].lower);
-    while end > 0 && (rules::contains(AUXILIARIES, &toks[end - 1].lower) || state && rules::contains(COPULAS, &toks[end - 1].lower)) {
+    while end > 0
+        && (rules::contains(AUXILIARIES, &toks[end - 1].lower)
+            || state && rules::contains(COPULAS, &toks[end - 1].lower))
+    {
         end -= 1;
     }
     // "Trump's remarks": a possessive is never the subject of the verb.
@@ -572,7 +580,8 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
     let mut start = end;
     while start > 0 && end - start < 12 {
         let t = &toks[start - 1];
-        let pronoun = start == end && (rules::contains(rules::PERSON_PRONOUNS, &t.lower) || rules::contains(rules::GROUP_PRONOUNS, &t.lower));
+        let pronoun = start == end
+            && (rules::contains(rules::PERSON_PRONOUNS, &t.lower) || rules::contains(rules::GROUP_PRONOUNS, &t.lower));
         if pronoun {
             start -= 1;
             break;
@@ -584,7 +593,10 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
         }
     }
     // Skip edge words so the clause boundary is the token before the phrase.
-    while start < end && (matches!(toks[start].lower.as_str(), "and" | "or" | "of" | "in" | "at" | "from" | "for" | "with" | "by") || toks[start].text == ",") {
+    while start < end
+        && (matches!(toks[start].lower.as_str(), "and" | "or" | "of" | "in" | "at" | "from" | "for" | "with" | "by")
+            || toks[start].text == ",")
+    {
         start += 1;
     }
     if start == end {

@@ -16,11 +16,7 @@ pub enum Source {
     /// A named person, titles and initials removed.
     Person(String),
     /// An institution, with its country's adjective when known.
-    Body {
-        label: String,
-        country: Option<&'static str>,
-        generic: bool,
-    },
+    Body { label: String, country: Option<&'static str>, generic: bool },
     /// A government named only by its country ("North Korea warned").
     Country { adjective: &'static str, name: String },
     /// A plural group of sources.
@@ -47,9 +43,34 @@ const EDGE_WORDS: &[&str] = &["of", "in", "at", "from", "for", "with", "and", "o
 const PLACE_PREPOSITIONS: &[&str] = &["in", "from", "at", "of", "based"];
 /// Words that make a capitalised name an organisation, not a person.
 const ORGANISATION_WORDS: &[&str] = &[
-    "foundation", "institute", "center", "centre", "university", "college", "council", "times", "news", "agency",
-    "reuters", "kcna", "yonhap", "post", "journal", "network", "bank", "fund", "group", "association", "committee",
-    "commission", "service", "house", "pentagon", "kremlin", "department", "ministry",
+    "foundation",
+    "institute",
+    "center",
+    "centre",
+    "university",
+    "college",
+    "council",
+    "times",
+    "news",
+    "agency",
+    "reuters",
+    "kcna",
+    "yonhap",
+    "post",
+    "journal",
+    "network",
+    "bank",
+    "fund",
+    "group",
+    "association",
+    "committee",
+    "commission",
+    "service",
+    "house",
+    "pentagon",
+    "kremlin",
+    "department",
+    "ministry",
 ];
 
 /// Classifies the phrase `np` (tokens of one source's noun phrase).
@@ -67,10 +88,10 @@ pub fn classify(np: &[Token]) -> Option<Source> {
         }
     }
     // "a report by X", "reports from X": the source is X.
-    if let Some(i) = np
-        .windows(2)
-        .position(|w| matches!(w[0].lower.as_str(), "report" | "reports" | "statement") && matches!(w[1].lower.as_str(), "by" | "from" | "of"))
-    {
+    if let Some(i) = np.windows(2).position(|w| {
+        matches!(w[0].lower.as_str(), "report" | "reports" | "statement")
+            && matches!(w[1].lower.as_str(), "by" | "from" | "of")
+    }) {
         return classify(&np[i + 2..]);
     }
     if let Some(source) = country_list(np) {
@@ -86,10 +107,7 @@ pub fn classify(np: &[Token]) -> Option<Source> {
         let former = np.iter().any(|t| t.is("former"));
         let definite = np[0].is("the") && !np[1..r].iter().any(Token::is_capitalised);
         if definite {
-            return Some(Source::Definite {
-                head: np[r].lower.clone(),
-                former,
-            });
+            return Some(Source::Definite { head: np[r].lower.clone(), former });
         }
         let mut words: Vec<String> = np[..=r]
             .iter()
@@ -134,9 +152,7 @@ fn trim_edges(np: &[Token]) -> &[Token] {
 
 /// Splits at commas and "and"/"or" into the phrases of a list.
 fn list_items(np: &[Token]) -> Vec<&[Token]> {
-    np.split(|t| t.text == "," || t.is("and") || t.is("or"))
-        .filter(|part| !part.is_empty())
-        .collect()
+    np.split(|t| t.text == "," || t.is("and") || t.is("or")).filter(|part| !part.is_empty()).collect()
 }
 
 fn phrase(tokens: &[Token]) -> String {
@@ -151,7 +167,10 @@ fn country_list(np: &[Token]) -> Option<Source> {
     // "U.S., South Korean, and Ukrainian intelligence": the head noun rides
     // on the last item.
     let (items, head_given) = match last.last() {
-        Some(t) if matches!(t.lower.as_str(), "intelligence" | "governments" | "officials" | "authorities") && last.len() > 1 => {
+        Some(t)
+            if matches!(t.lower.as_str(), "intelligence" | "governments" | "officials" | "authorities")
+                && last.len() > 1 =>
+        {
             let mut items = items.clone();
             let n = items.len();
             items[n - 1] = &last[..last.len() - 1];
@@ -173,10 +192,7 @@ fn country_list(np: &[Token]) -> Option<Source> {
     }
     let name = phrase(items[0]);
     let name = name.strip_prefix("The ").or_else(|| name.strip_prefix("the ")).unwrap_or(&name).to_owned();
-    Some(Source::Country {
-        adjective: rules::demonym(&name).or_else(|| rules::capital(&name))?,
-        name,
-    })
+    Some(Source::Country { adjective: rules::demonym(&name).or_else(|| rules::capital(&name))?, name })
 }
 
 /// Finds the first body noun phrase in `tokens`: (start, end, entry).
@@ -241,7 +257,9 @@ fn body_label(tokens: &[Token], start: usize, end: usize) -> (String, Option<&'s
 
 fn body(np: &[Token]) -> Option<Source> {
     let (start, end) = find_body(np)?;
-    let role = np[..start].iter().position(|t| rules::contains(ROLE_NOUNS, &t.lower) || rules::contains(GROUP_NOUNS, &t.lower));
+    let role = np[..start]
+        .iter()
+        .position(|t| rules::contains(ROLE_NOUNS, &t.lower) || rules::contains(GROUP_NOUNS, &t.lower));
     let (label, country, generic) = body_label(np, start, end);
     if let Some(r) = role {
         // "a senior official at South Korea's presidential office" speaks
@@ -256,10 +274,7 @@ fn body(np: &[Token]) -> Option<Source> {
     }
     if country.is_none() && label.split(' ').count() == end - start && generic {
         // "the government", "the regime": whose depends on context.
-        return Some(Source::Definite {
-            head: np[start].lower.clone(),
-            former: false,
-        });
+        return Some(Source::Definite { head: np[start].lower.clone(), former: false });
     }
     Some(Source::Body { label, country, generic })
 }
@@ -341,7 +356,9 @@ fn group(np: &[Token]) -> Option<Source> {
         let mut adjs: Vec<String> = c
             .places
             .iter()
-            .map(|p| rules::demonym(p).or_else(|| if c.government { rules::capital(p) } else { None }).map(str::to_owned))
+            .map(|p| {
+                rules::demonym(p).or_else(|| if c.government { rules::capital(p) } else { None }).map(str::to_owned)
+            })
             .collect::<Option<Vec<_>>>()?;
         adjs.dedup();
         Some(adjs)
@@ -355,7 +372,8 @@ fn group(np: &[Token]) -> Option<Source> {
     let mut parts: Vec<String> = Vec::new();
     let mut pending: Vec<String> = Vec::new();
     let last_adjs = conjuncts.last().and_then(adjectives);
-    let shared = last_adjs.is_some() && conjuncts[..conjuncts.len() - 1].iter().all(|c| c.places.is_empty()) && headed.len() > 1;
+    let shared =
+        last_adjs.is_some() && conjuncts[..conjuncts.len() - 1].iter().all(|c| c.places.is_empty()) && headed.len() > 1;
     for c in &conjuncts {
         if !c.head {
             pending.push(c.words.join(" "));
@@ -428,7 +446,8 @@ fn normalise_adjectives(words: &[String]) -> Vec<String> {
 /// Whether a country word is its adjective ("Korean", "US"), not its name.
 fn is_adjective_form(word: &str) -> bool {
     let w = word.to_lowercase();
-    ["an", "ese", "ish", "ch", "i", "ed"].iter().any(|s| w.ends_with(s)) || matches!(w.as_str(), "us" | "u.s." | "u.s" | "eu" | "nato")
+    ["an", "ese", "ish", "ch", "i", "ed"].iter().any(|s| w.ends_with(s))
+        || matches!(w.as_str(), "us" | "u.s." | "u.s" | "eu" | "nato")
 }
 
 /// A personal name: the last run of capitalised words, without titles or
@@ -450,12 +469,10 @@ fn person(np: &[Token]) -> Option<Source> {
     if let Some(adjective) = rules::demonym(&name) {
         return Some(Source::Country { adjective, name });
     }
-    if words.iter().any(|t| rules::contains(ORGANISATION_WORDS, &t.lower)) || words.len() == 1 && words[0].text.chars().all(|c| c.is_uppercase()) {
-        return Some(Source::Body {
-            label: name,
-            country: None,
-            generic: false,
-        });
+    if words.iter().any(|t| rules::contains(ORGANISATION_WORDS, &t.lower))
+        || words.len() == 1 && words[0].text.chars().all(|c| c.is_uppercase())
+    {
+        return Some(Source::Body { label: name, country: None, generic: false });
     }
     Some(Source::Person(name))
 }
@@ -487,12 +504,13 @@ pub fn office(np: &[Token]) -> Option<String> {
         start -= 1;
     }
     let name_start = start + title_words(&np[start..]);
-    let first = np[..name_start]
-        .iter()
-        .position(|t| t.is_word() && !rules::contains(VAGUE_MODIFIERS, &t.lower))?;
+    let first = np[..name_start].iter().position(|t| t.is_word() && !rules::contains(VAGUE_MODIFIERS, &t.lower))?;
     let prefix = &np[first..name_start];
     let courtesy = |t: &Token| matches!(t.lower.trim_end_matches('.'), "mr" | "ms" | "mrs" | "miss" | "dr" | "sir");
-    if prefix.is_empty() || prefix.iter().all(courtesy) || !prefix.iter().any(|t| rules::contains(TITLES, t.lower.trim_end_matches('.'))) {
+    if prefix.is_empty()
+        || prefix.iter().all(courtesy)
+        || !prefix.iter().any(|t| rules::contains(TITLES, t.lower.trim_end_matches('.')))
+    {
         return None;
     }
     Some(phrase(prefix))
@@ -510,7 +528,11 @@ pub fn canonical_name(words: &[&str]) -> String {
             continue;
         }
         match bare.split_once('-') {
-            Some((a, b)) if !a.is_empty() && b.chars().next().is_some_and(char::is_lowercase) && a.chars().next().is_some_and(char::is_uppercase) => {
+            Some((a, b))
+                if !a.is_empty()
+                    && b.chars().next().is_some_and(char::is_lowercase)
+                    && a.chars().next().is_some_and(char::is_uppercase) =>
+            {
                 out.push(a.to_owned());
                 let mut c = b.chars();
                 let first = c.next().map(|f| f.to_uppercase().collect::<String>()).unwrap_or_default();

@@ -38,7 +38,10 @@ fn speech_verbs_and_paraphrase() {
     assert_eq!(one("Ana Lopez stated on Monday that the door was open."), "Ana Lopez");
     assert_eq!(one("Ana Lopez expressed concern that the talks would stall."), "Ana Lopez");
     assert_eq!(one("The talks will resume in May, according to Ben Ortiz."), "Ben Ortiz");
-    assert_eq!(one("Japan’s Foreign Ministry dismissed the offer as “a hollow gesture for the cameras.”"), "Japanese Foreign Ministry");
+    assert_eq!(
+        one("Japan’s Foreign Ministry dismissed the offer as “a hollow gesture for the cameras.”"),
+        "Japanese Foreign Ministry"
+    );
     let a = attribute("According to two European diplomats, a meeting in Oman is being discussed.");
     assert_eq!((a.speaker.as_str(), a.role), ("European diplomats", None));
     let a = attribute("According to Ana Lopez, an analyst at the Asia Institute, a meeting is planned.");
@@ -48,7 +51,10 @@ fn speech_verbs_and_paraphrase() {
 #[test]
 fn bodies_and_state_media() {
     assert_eq!(one("Japan's Foreign Ministry said the drills were a provocation."), "Japanese Foreign Ministry");
-    assert_eq!(one("China’s Defense Ministry issued a statement saying the patrols were routine."), "Chinese Defense Ministry");
+    assert_eq!(
+        one("China’s Defense Ministry issued a statement saying the patrols were routine."),
+        "Chinese Defense Ministry"
+    );
     assert_eq!(one("According to Russian state media, the treaty was ratified."), "Russian state media");
     assert_eq!(one("State media reported that the treaty was ratified."), "state media");
     assert_eq!(one("The Ukrainian military claimed Friday that the bridge was hit."), "Ukrainian military");
@@ -77,10 +83,7 @@ fn narrator_when_the_reporter_speaks() {
 
 #[test]
 fn a_turn_decides() {
-    assert_eq!(
-        one("Ortiz denied the report. But analysts say the envoy will return."),
-        "analysts"
-    );
+    assert_eq!(one("Ortiz denied the report. But analysts say the envoy will return."), "analysts");
     assert_eq!(one("Lopez rejected the offer, but observers say she may relent."), "observers");
 }
 
@@ -92,7 +95,10 @@ fn titles_and_short_forms_resolve_to_the_fullest_name() {
         "“We are close,” Lopez said.",
     ]);
     assert_eq!(s, [NARRATOR, "Ana Lopez", "Ana Lopez"]);
-    let a = attribute_article(&["Japanese Prime Minister Ana Lopez said talks would resume.", "Mrs. Lopez added that she was hopeful."]);
+    let a = attribute_article(&[
+        "Japanese Prime Minister Ana Lopez said talks would resume.",
+        "Mrs. Lopez added that she was hopeful.",
+    ]);
     assert_eq!(a[1].speaker, "Ana Lopez");
     assert_eq!(a[1].role.as_deref(), Some("Japanese Prime Minister"));
 }
@@ -144,7 +150,6 @@ fn the_most_specific_body_wins() {
     );
 }
 
-
 #[test]
 fn quotes_are_the_speakers_words() {
     let p = "“We will talk soon,” Lopez said, calling it a “good” step. “Very soon.”";
@@ -192,7 +197,22 @@ proptest! {
 fn a_long_run_on_paragraph_is_read_in_linear_time() {
     // 30,000 words without a sentence break: every bounded rule stays
     // bounded (this took minutes while a scan was quadratic).
-    let words = ["said", "Mr.", "Lee", "the", "“", "”", "official", "experts", "and", ",", "though", "he", "Korea’s", "Ministry"];
+    let words = [
+        "said",
+        "Mr.",
+        "Lee",
+        "the",
+        "“",
+        "”",
+        "official",
+        "experts",
+        "and",
+        ",",
+        "though",
+        "he",
+        "Korea’s",
+        "Ministry",
+    ];
     let text: Vec<&str> = (0..30_000).map(|i| words[(i * 7 + i / 3) % words.len()]).collect();
     let text = text.join(" ");
     let start = std::time::Instant::now();

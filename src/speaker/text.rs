@@ -38,10 +38,7 @@ fn push_trimmed(text: &str, start: usize, end: usize, spans: &mut Vec<Span>) {
     let lead = inner.len() - inner.trim_start().len();
     let trail = inner.len() - inner.trim_end().len();
     if start + lead < end - trail {
-        spans.push(Span {
-            start: start + lead,
-            end: end - trail,
-        });
+        spans.push(Span { start: start + lead, end: end - trail });
     }
 }
 
@@ -92,14 +89,12 @@ pub fn sentences(text: &str) -> Vec<Span> {
             }
             let quote_state = if closes_quote { false } else { in_quote };
             let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
-            let next_starts = chars[j..]
-                .iter()
-                .skip_while(|(_, ch)| ch.is_whitespace())
-                .map(|&(_, ch)| ch)
-                .next();
+            let next_starts = chars[j..].iter().skip_while(|(_, ch)| ch.is_whitespace()).map(|&(_, ch)| ch).next();
             let spaced = chars.get(j).is_some_and(|(_, ch)| ch.is_whitespace());
-            let opens = next_starts.is_some_and(|ch| ch.is_uppercase() || ch.is_numeric() || OPEN_QUOTES.contains(&ch) || ch == '"');
-            let abbreviation = c == '.' && is_abbreviation(&text[start..i]) && !acronym_ends_sentence(&text[start..i], &text[end..]);
+            let opens = next_starts
+                .is_some_and(|ch| ch.is_uppercase() || ch.is_numeric() || OPEN_QUOTES.contains(&ch) || ch == '"');
+            let abbreviation =
+                c == '.' && is_abbreviation(&text[start..i]) && !acronym_ends_sentence(&text[start..i], &text[end..]);
             if spaced && opens && !quote_state && !abbreviation {
                 push_trimmed(text, start, end, &mut spans);
                 start = end;
@@ -122,7 +117,9 @@ pub fn sentences(text: &str) -> Vec<Span> {
 fn acronym_ends_sentence(before: &str, after: &str) -> bool {
     let word = before.rsplit(char::is_whitespace).next().unwrap_or("");
     let next = after.split_whitespace().next().unwrap_or("");
-    let dotted = word.len() > 1 && word.chars().filter(|&c| c == '.').count() >= 1 && word.chars().all(|c| c.is_uppercase() || c == '.');
+    let dotted = word.len() > 1
+        && word.chars().filter(|&c| c == '.').count() >= 1
+        && word.chars().all(|c| c.is_uppercase() || c == '.');
     let next_lower = next.to_lowercase();
     dotted
         && next.chars().next().is_some_and(char::is_uppercase)
@@ -132,10 +129,7 @@ fn acronym_ends_sentence(before: &str, after: &str) -> bool {
 /// Whether the word ending `before` (the text up to a period) is an
 /// abbreviation or an initial.
 fn is_abbreviation(before: &str) -> bool {
-    let word = before
-        .rsplit(|c: char| c.is_whitespace() || c == '(' || OPEN_QUOTES.contains(&c))
-        .next()
-        .unwrap_or("");
+    let word = before.rsplit(|c: char| c.is_whitespace() || c == '(' || OPEN_QUOTES.contains(&c)).next().unwrap_or("");
     let lower = word.to_lowercase();
     let single_capital = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
     single_capital || rules::contains(ABBREVIATIONS, &lower) || lower.contains('.')
@@ -202,12 +196,7 @@ pub fn tokens(text: &str, span: Span) -> Vec<Token> {
             end -= 1;
         }
         let lower = word.to_lowercase().replace('’', "'");
-        out.push(Token {
-            start: span.start + i,
-            end: span.start + end,
-            text: word.to_owned(),
-            lower,
-        });
+        out.push(Token { start: span.start + i, end: span.start + end, text: word.to_owned(), lower });
     }
     out
 }
@@ -234,7 +223,10 @@ mod tests {
             ["Mr. Lee met U.S. envoys.", "“Talks. More talks,” he said.", "Donald J. Trump agreed."]
         );
         let t = "He met the U.S. President. He left the U.S. In May, he came back.";
-        assert_eq!(texts(t, &sentences(t)), ["He met the U.S. President.", "He left the U.S.", "In May, he came back."]);
+        assert_eq!(
+            texts(t, &sentences(t)),
+            ["He met the U.S. President.", "He left the U.S.", "In May, he came back."]
+        );
     }
 
     #[test]

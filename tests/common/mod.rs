@@ -77,24 +77,13 @@ pub fn write_tiny_bert(dir: &Path) -> PathBuf {
 
     let vocab_file = dir.join("vocab.txt");
     std::fs::write(&vocab_file, vocab.join("\n") + "\n").unwrap();
-    let wordpiece = WordPiece::from_file(vocab_file.to_str().unwrap())
-        .unk_token("[UNK]".into())
-        .build()
-        .unwrap();
+    let wordpiece = WordPiece::from_file(vocab_file.to_str().unwrap()).unk_token("[UNK]".into()).build().unwrap();
     let mut tokenizer = Tokenizer::new(wordpiece);
     tokenizer.with_normalizer(Some(BertNormalizer::default()));
     tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
     tokenizer.with_post_processor(Some(BertProcessing::new(("[SEP]".into(), 3), ("[CLS]".into(), 2))));
-    tokenizer.with_padding(Some(PaddingParams {
-        strategy: PaddingStrategy::Fixed(16),
-        ..Default::default()
-    }));
-    tokenizer
-        .with_truncation(Some(TruncationParams {
-            max_length: 8,
-            ..Default::default()
-        }))
-        .unwrap();
+    tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::Fixed(16), ..Default::default() }));
+    tokenizer.with_truncation(Some(TruncationParams { max_length: 8, ..Default::default() })).unwrap();
     tokenizer.save(dir.join("tokenizer.json"), false).unwrap();
 
     let dev = Device::Cpu;
@@ -144,10 +133,7 @@ pub fn write_tiny_bert(dir: &Path) -> PathBuf {
 pub fn real_model() -> Option<stance::encoder::ModelFiles> {
     use stance::encoder::{resolve, ResolveOptions, DEFAULT_MODEL};
     let spec = std::env::var("STANCE_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_owned());
-    let options = ResolveOptions {
-        allow_fetch: false,
-        ..Default::default()
-    };
+    let options = ResolveOptions { allow_fetch: false, ..Default::default() };
     match resolve(&spec, &options, &mut |_| {}) {
         Ok(files) => Some(files),
         Err(e) if std::env::var_os("STANCE_REQUIRE_MODEL").is_some_and(|v| v == "1") => {
