@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path)?;
-        seeds.extend(stance::article::segment(&text));
+        seeds.extend(stance::text::article::segment(&text));
     }
     let texts: Vec<&str> = seeds.iter().cycle().take(count).map(String::as_str).collect();
     let tokens: usize = encoder.tokenize(&texts)?.iter().map(Vec::len).sum();

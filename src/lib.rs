@@ -7,38 +7,34 @@
 //! sentiment**. Articles are ranked by the mean of P(likely) - P(unlikely).
 //!
 //! The crate is a library with a thin command-line front end. The pieces,
-//! one module per concept:
+//! one folder per concern, each depending only on those above it:
 //!
-//! * [`input`]: documents from files, directories, JSONL and stdin;
-//! * [`article`] and [`boilerplate`]: paragraphs and site furniture;
-//! * [`encoder`]: model resolution, tokenization, BERT forward, pooling;
-//! * [`classify`]: the [`classify::Classifier`] trait and its zero-shot form;
-//! * [`speaker`]: who voices a paragraph, and [`speakers`]: per-speaker
-//!   summaries across articles;
+//! * [`text`]: documents from files, directories, JSONL and stdin;
+//!   paragraphs and site furniture;
+//! * [`encoder`]: model files and fetching, the BERT forward and its
+//!   kernels, pooling, windows, the embedding cache;
+//! * [`classify`]: the [`classify::Classifier`] trait, zero-shot
+//!   prototypes, the lexicon features and the trained heads;
+//! * [`speaker`]: who voices a paragraph, and the per-speaker tally;
 //! * [`pipeline`]: the above, end to end, in bounded chunks;
-//! * [`record`], [`rank`] and [`output`]: results and their formats;
-//! * [`shard`]: splitting a corpus among independent processes.
+//! * [`results`] and [`output`]: records, the ranking, shards; their formats;
+//! * [`data`] and [`eval`]: data sets on disk; the evaluation harness.
 
-pub mod article;
-pub mod boilerplate;
 pub mod classify;
+pub mod data;
 pub mod digest;
 pub mod encoder;
 pub mod error;
-pub mod heads;
-pub mod input;
+#[cfg(feature = "eval")]
+pub mod eval;
+mod facade;
+#[cfg(feature = "eval")]
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
-pub mod rank;
-pub mod record;
-pub mod shard;
+pub mod results;
 pub mod speaker;
-pub mod speakers;
+pub mod text;
 
 pub use error::{Error, Result};
-pub mod baselines;
-pub mod eval;
-pub mod labels;
-pub mod metrics;
-pub mod nyt;
-pub mod report;
+pub use facade::{Notice, NoticeFn, Stance, StanceBuilder};

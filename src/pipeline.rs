@@ -1,13 +1,13 @@
 //! The end-to-end pipeline: documents → paragraphs → embeddings →
 //! classifier probabilities → records, in bounded chunks.
 
-use crate::article::Article;
 use crate::classify::{argmax, Classifier, Probabilities, Task};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::input::Document;
-use crate::record::{round_score, ParagraphRecord, SentimentScores, StanceScores};
+use crate::results::record::{round_score, ParagraphRecord, SentimentScores, StanceScores};
 use crate::speaker;
+use crate::text::article::Article;
+use crate::text::input::Document;
 
 /// Paragraphs embedded per forward pass unless told otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 32;
@@ -66,8 +66,8 @@ impl Classifiers {
     ) -> Result<Classifiers> {
         let load = |task: Task, dir: Option<&std::path::Path>| -> Result<Box<dyn Classifier>> {
             let head = match dir {
-                Some(dir) => crate::heads::LoadedHead::from_dir(dir)?,
-                None => crate::heads::builtin(task)?,
+                Some(dir) => crate::classify::heads::LoadedHead::from_dir(dir)?,
+                None => crate::classify::heads::builtin(task)?,
             };
             if head.metadata.task()? != task {
                 return Err(Error::ModelFile {

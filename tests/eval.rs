@@ -90,13 +90,13 @@ fn int8_encoder_stays_above_its_floor() {
     check("int8 seed stance macro-F1", stance.macro_f1, floor.int8.seeds_stance_macro_f1, floor.tolerance);
     let sentiment = report.task(Task::Sentiment, &floor.seeds.sentiment_method).expect("sentiment head evaluated");
     check("int8 seed sentiment macro-F1", sentiment.macro_f1, floor.int8.seeds_sentiment_macro_f1, floor.tolerance);
-    let path = repo().join(stance::nyt::DEFAULT_PATH);
+    let path = repo().join(stance::data::nyt::DEFAULT_PATH);
     if !path.is_file() {
         eprintln!("skipping the NYT half: {} not present", path.display());
         return;
     }
     let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&heads], score_quotes: true };
-    let report = stance::nyt::evaluate(&path, Some(&models)).unwrap();
+    let report = stance::eval::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
     check("int8 NYT sentiment macro-F1", row.macro_f1, floor.int8.nyt_sentiment_macro_f1, floor.tolerance);
     check("int8 NYT Pearson", row.pearson.unwrap(), floor.int8.nyt_sentiment_pearson, floor.tolerance);
@@ -105,7 +105,7 @@ fn int8_encoder_stays_above_its_floor() {
 /// The same on the NYT test split, when the shared data is beside the repo.
 #[test]
 fn default_sentiment_stays_above_the_nyt_floor() {
-    let path = repo().join(stance::nyt::DEFAULT_PATH);
+    let path = repo().join(stance::data::nyt::DEFAULT_PATH);
     if !path.is_file() {
         eprintln!("skipping: {} not present", path.display());
         return;
@@ -115,7 +115,7 @@ fn default_sentiment_stays_above_the_nyt_floor() {
     let encoder = Encoder::try_new(files).unwrap();
     let heads = Classifiers::heads(&encoder, &encoder.weights_sha256().unwrap()).unwrap();
     let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&heads], score_quotes: true };
-    let report = stance::nyt::evaluate(&path, Some(&models)).unwrap();
+    let report = stance::eval::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
     check("NYT sentiment macro-F1", row.macro_f1, floor.nyt.sentiment_macro_f1, floor.tolerance);
     check("NYT Pearson", row.pearson.unwrap(), floor.nyt.sentiment_pearson, floor.tolerance);
@@ -153,7 +153,7 @@ fn html_report_has_every_chart() {
     assert!(!report.articles.is_empty());
 
     let path = tmp.path().join("report.html");
-    std::fs::write(&path, stance::report::html(&report)).unwrap();
+    std::fs::write(&path, stance::eval::report::html(&report)).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = roxmltree::Document::parse_with_options(
         &text,
@@ -184,7 +184,7 @@ fn html_report_has_every_chart() {
 
 #[test]
 fn agreement_of_a_file_with_itself_is_perfect() {
-    let labels = stance::labels::read_labels(&repo().join("eval/labels/seeds.jsonl")).unwrap();
+    let labels = stance::data::labels::read_labels(&repo().join("eval/labels/seeds.jsonl")).unwrap();
     for row in stance::eval::agreement(&labels, &labels) {
         assert_eq!(row.n, 95);
         assert!((row.kappa - 1.0).abs() < 1e-12, "{row:?}");

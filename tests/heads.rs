@@ -3,9 +3,9 @@
 
 mod common;
 
+use stance::classify::heads::{self, train};
 use stance::classify::Task;
 use stance::encoder::Encoder;
-use stance::heads::{self, train};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -23,7 +23,7 @@ fn stance_head_records_the_committed_training_data() {
         assert_eq!(actual, data.sha256, "{} changed since the head was trained; retrain it", data.path);
     }
     assert_eq!(head.metadata.encoder, stance::encoder::DEFAULT_MODEL);
-    assert_eq!(head.metadata.encoder_weights_sha256, stance::encoder::mirror::MIRRORS[0].weights_sha256);
+    assert_eq!(head.metadata.encoder_weights_sha256, stance::encoder::DEFAULT_WEIGHTS_SHA256);
 }
 
 fn retrain_matches(task: Task, out: &std::path::Path, encoder: &Encoder) {
@@ -81,7 +81,7 @@ fn retraining_reproduces_the_stance_head() {
 /// data is beside the repository).
 #[test]
 fn retraining_reproduces_the_sentiment_head() {
-    if !repo().join(stance::nyt::DEFAULT_PATH).is_file() {
+    if !repo().join(stance::data::nyt::DEFAULT_PATH).is_file() {
         eprintln!("skipping: NYT data not present");
         return;
     }

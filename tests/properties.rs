@@ -151,8 +151,8 @@ proptest! {
 
     #[test]
     fn valence_thresholds_give_probabilities(v in -1e6f64..1e6, negative in -1.0f64..0.0, width in 0.0f64..1.0, scale in 1e-6f64..10.0) {
-        let t = stance::heads::Thresholds { negative, positive: negative + width, scale };
-        let p = stance::heads::threshold_probabilities(v, &t);
+        let t = stance::classify::heads::Thresholds { negative, positive: negative + width, scale };
+        let p = stance::classify::heads::threshold_probabilities(v, &t);
         prop_assert!(probabilities_ok(&p), "{p:?} from {v} under {t:?}");
     }
 }
@@ -162,7 +162,7 @@ fn shipped_heads() -> Vec<Box<dyn Classifier>> {
     [Task::Stance, Task::Sentiment]
         .into_iter()
         .map(|task| {
-            let head = stance::heads::builtin(task).unwrap();
+            let head = stance::classify::heads::builtin(task).unwrap();
             let sha = head.metadata.encoder_weights_sha256.clone();
             let dims = head.metadata.dims;
             head.into_classifier(&sha, dims).unwrap()
@@ -217,7 +217,7 @@ fn zero_shot_and_pipeline_scores_are_finite_and_sum_to_one() {
                 let p = c.predict(&[&text], std::slice::from_ref(&e)).unwrap();
                 prop_assert!(probabilities_ok(&p[0]), "zero-shot gave {:?}", p[0]);
             }
-            let article = stance::article::Article::from_text("a", &text);
+            let article = stance::text::article::Article::from_text("a", &text);
             for r in pipeline.classify(&[article]).unwrap() {
                 let s = &r.stance_scores;
                 let m = &r.sentiment_scores;

@@ -5,7 +5,7 @@
 mod common;
 
 use serde_json::Value;
-use stance::shard::Shard;
+use stance::results::shard::Shard;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -5,12 +5,15 @@
 //! embeddings with label prototypes; trained heads implement the same trait
 //! and slot in without the pipeline knowing the difference.
 
+pub mod heads;
+pub mod lexicon;
 pub mod zero_shot;
 
 use crate::error::Result;
 
 /// What is being classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Task {
     /// The prospect of diplomatic engagement: likely, unlikely, neutral.
     Stance,
@@ -44,6 +47,19 @@ impl Task {
     pub fn index_of(self, label: &str) -> Option<usize> {
         self.labels().iter().position(|l| *l == label)
     }
+}
+
+/// Which classifiers a pipeline uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum ClassifierChoice {
+    /// The shipped heads when they fit the encoder, else zero-shot.
+    #[default]
+    Auto,
+    /// Label prototypes (models/prototypes.toml).
+    ZeroShot,
+    /// The shipped trained heads (an error if they do not fit the encoder).
+    Head,
 }
 
 /// Probabilities over a task's labels for one paragraph.

@@ -45,7 +45,7 @@ impl PrototypeFile {
     /// Reads a prototype file.
     pub fn load(path: &Path) -> Result<PrototypeFile> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        PrototypeFile::parse(&crate::input::decode(&bytes, path, None, false)?, path)
+        PrototypeFile::parse(&crate::text::input::decode(&bytes, path, None, false)?, path)
     }
 
     /// Parses and validates prototype TOML; `origin` names it in errors.

@@ -14,7 +14,7 @@
 //!   every linear layer is a single matmul;
 //! - layer norm is candle's fused kernel.
 
-use super::int8::{QuantizedLinear, QuantizedMatmul};
+use super::kernels::int8::{QuantizedLinear, QuantizedMatmul};
 use super::kernels::{self, AttentionShape};
 use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -74,7 +74,7 @@ impl Linear {
         Ok(Linear { weight: vb.get((outputs, inputs), "weight")?, bias: vb.get(outputs, "bias")?, int8: None })
     }
 
-    /// Switches the layer to int8 weights (see [`super::int8`]).
+    /// Switches the layer to int8 weights (see [`super::kernels::int8`]).
     fn quantize(&mut self) -> Result<()> {
         let (outputs, inputs) = self.weight.dims2()?;
         let weight = self.weight.flatten_all()?.to_vec1::<f32>()?;
@@ -218,7 +218,7 @@ impl BertModel {
     }
 
     /// Switches every linear layer of the encoder blocks to int8 weights and
-    /// dynamically quantised activations ([`super::int8`]). Embeddings,
+    /// dynamically quantised activations ([`super::kernels::int8`]). Embeddings,
     /// layer norms and attention stay f32.
     pub fn quantize(&mut self) -> Result<()> {
         self.layers.iter_mut().try_for_each(Layer::quantize)

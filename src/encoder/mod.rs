@@ -12,14 +12,14 @@
 
 pub mod bert;
 pub mod cache;
-pub mod int8;
+pub mod fetch;
+pub mod files;
 pub mod kernels;
-pub mod mirror;
 pub mod pooling;
-pub mod resolve;
 pub mod windows;
 
-pub use resolve::{resolve, ModelFiles, ResolveOptions, Source, DEFAULT_MODEL};
+pub use fetch::resolve;
+pub use files::{ModelFiles, ResolveOptions, Source, DEFAULT_MODEL, DEFAULT_WEIGHTS_SHA256};
 
 use crate::error::{Error, Result};
 use bert::{BertModel, Config};
@@ -55,15 +55,15 @@ pub const DEFAULT_TOKEN_BUDGET: usize = 8192;
 /// small-product paths; see `forward_batch`.
 const SMALL_PRODUCT: usize = 256;
 
-/// sentence-transformers' per-model settings (`sentence_bert_config.json`).
 /// The arithmetic of the encoder's linear layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Precision {
     /// f32 throughout: the reference; heads are trained on it.
     #[default]
     Fp32,
     /// int8 weights and per-token int8 activations in the linear layers
-    /// ([`int8`]); about twice as fast, with vectors a little off fp32's.
+    /// ([`kernels::int8`]); about twice as fast, with vectors a little off fp32's.
     Int8,
 }
 
@@ -92,6 +92,7 @@ impl std::str::FromStr for Precision {
     }
 }
 
+/// sentence-transformers' per-model settings (`sentence_bert_config.json`).
 #[derive(Debug, serde::Deserialize)]
 struct SentenceConfig {
     max_seq_length: Option<usize>,
@@ -140,7 +141,7 @@ impl Encoder {
             })?;
         let model = BertModel::load(vb, &config).map_err(|e| Error::ModelFile {
             path: files.weights.clone(),
-            message: format!("weights do not fit config.json: {}", resolve::one_line(&e.to_string())),
+            message: format!("weights do not fit config.json: {}", files::one_line(&e.to_string())),
         })?;
         // The narrowest matmul output is hidden_size wide; enough rows
         // that rows × hidden_size > SMALL_PRODUCT, and always two or more.
@@ -223,7 +224,7 @@ impl Encoder {
     /// [`crate::digest::sha256_file_memo`]); heads record it to refuse
     /// embeddings from another encoder.
     pub fn weights_sha256(&self) -> Result<String> {
-        crate::digest::sha256_file_memo(&self.files.weights, &resolve::default_cache_dir())
+        crate::digest::sha256_file_memo(&self.files.weights, &files::default_cache_dir())
     }
 
     /// The model's configuration.

@@ -25,6 +25,7 @@
 
 mod names;
 pub mod rules;
+pub mod tally;
 mod text;
 
 use names::Source;

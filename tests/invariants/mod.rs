@@ -6,8 +6,8 @@
 
 #![allow(dead_code)]
 
-use stance::article::{segment, Article};
-use stance::input::{Documents, InputOptions};
+use stance::text::article::{segment, Article};
+use stance::text::input::{Documents, InputOptions};
 use std::path::Path;
 
 /// The non-empty lines of `text`, trimmed, as the README defines them:

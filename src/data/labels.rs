@@ -6,9 +6,9 @@
 //! or mistyped field, an unknown label value, a duplicate paragraph, or a
 //! paragraph number the article does not have.
 
-use crate::article::Article;
 use crate::classify::Task;
 use crate::error::{Error, Result};
+use crate::text::article::Article;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -148,7 +148,7 @@ pub fn resolve_texts(records: &[LabelRecord], articles: &HashMap<String, Article
 /// A label file's text; invalid UTF-8 is an error at its line.
 fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    crate::input::decode(&bytes, path, None, false)
+    crate::text::input::decode(&bytes, path, None, false)
 }
 
 /// Reads several paragraph label files as one set: a paragraph labelled in
@@ -181,7 +181,7 @@ fn parse_object(line: &str) -> std::result::Result<Map<String, Value>, String> {
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(o)) => Ok(o),
         Ok(_) => Err("a label must be a JSON object".into()),
-        Err(e) => Err(crate::input::json_error(&e)),
+        Err(e) => Err(crate::text::input::json_error(&e)),
     }
 }
 

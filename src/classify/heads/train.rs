@@ -13,13 +13,13 @@
 //!   ridge is fitted on the whole train split. The test split is never read.
 
 use super::{DataFile, HeadMetadata, Thresholds, Weights, FORMAT_VERSION, LEXICON_FEATURES};
-use crate::baselines::LexiconSentiment;
+use crate::classify::lexicon::LexiconSentiment;
 use crate::classify::{argmax, softmax, Task};
+use crate::data::nyt::{self, Split};
 use crate::digest::sha256_file;
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::metrics::Confusion;
-use crate::nyt::{self, Split};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
@@ -135,7 +135,7 @@ pub fn read_stance_data(files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, V
 pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
     let (mut texts, mut labels, mut data) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
-        let records = crate::labels::read_labels(path)?;
+        let records = crate::data::labels::read_labels(path)?;
         let mut used = 0;
         for r in &records {
             let (Some(text), Some(label)) = (&r.text, r.label(task)) else {

@@ -91,14 +91,14 @@ impl SentimentScores {
 /// blank lines are skipped. A line that is not a record is an error naming
 /// the file and line.
 pub struct RecordReader {
-    lines: crate::input::JsonLines,
+    lines: crate::text::input::JsonLines,
 }
 
 impl RecordReader {
     /// Records from `path`, or from standard input when `path` is `-`.
     pub fn open(path: &std::path::Path) -> crate::Result<RecordReader> {
         let (reader, path): (Box<dyn std::io::Read>, std::path::PathBuf) = if path.as_os_str() == "-" {
-            (Box::new(std::io::stdin()), crate::input::STDIN_NAME.into())
+            (Box::new(std::io::stdin()), crate::text::input::STDIN_NAME.into())
         } else {
             let file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
             (Box::new(file), path.to_owned())
@@ -108,7 +108,7 @@ impl RecordReader {
 
     /// Records from any reader; `path` names it in errors.
     pub fn new(reader: Box<dyn std::io::Read>, path: std::path::PathBuf) -> RecordReader {
-        RecordReader { lines: crate::input::JsonLines::new(reader, path) }
+        RecordReader { lines: crate::text::input::JsonLines::new(reader, path) }
     }
 
     fn parse(&self, bytes: &[u8]) -> crate::Result<ParagraphRecord> {

@@ -13,6 +13,8 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape};
 use rayon::prelude::*;
 
+pub mod int8;
+
 /// Defines `$name`, which runs `$generic` (an `#[inline(always)]` function)
 /// compiled for AVX2 when the CPU has it, else for the baseline.
 macro_rules! dispatch {

@@ -4,12 +4,14 @@
 //! stream of any length is never held in memory.
 
 use crate::error::{Error, Result};
-use crate::rank::ArticleRank;
-use crate::record::ParagraphRecord;
+use crate::results::rank::ArticleRank;
+use crate::results::record::ParagraphRecord;
+use crate::text::truncate;
 use std::io::Write;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Aligned columns for people (the default on a terminal).
     Table,
@@ -163,7 +165,7 @@ pub fn write_ranking<W: Write>(mut out: W, ranking: &[ArticleRank], format: Form
                 .map(String::from),
             );
             for r in ranking {
-                let evidence = |e: &Option<crate::rank::EvidenceParagraph>| {
+                let evidence = |e: &Option<crate::results::rank::EvidenceParagraph>| {
                     e.as_ref().map(|e| e.paragraph.to_string()).unwrap_or_default()
                 };
                 s.push_str(&csv_row([
@@ -188,7 +190,7 @@ pub fn write_ranking<W: Write>(mut out: W, ranking: &[ArticleRank], format: Form
 
 /// Writes per-speaker rows (`stance speakers`): a table, or JSON (an
 /// array; one object per line for `Jsonl`).
-pub fn write_speakers<W: Write>(mut out: W, rows: &[crate::speakers::SpeakerRow], format: Format) -> Result<()> {
+pub fn write_speakers<W: Write>(mut out: W, rows: &[crate::speaker::tally::SpeakerRow], format: Format) -> Result<()> {
     let text = match format {
         Format::Json => format!("{}\n", serde_json::to_string_pretty(rows).expect("rows serialise")),
         Format::Jsonl => rows.iter().map(|r| format!("{}\n", to_json(r))).collect(),
@@ -293,21 +295,10 @@ fn csv_row(fields: impl IntoIterator<Item = String>) -> String {
     String::from_utf8(writer.into_inner().expect("in-memory writer")).expect("CSV of UTF-8 is UTF-8")
 }
 
-/// Shortens `s` to at most `max` characters, marking the cut with "…".
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{SentimentScores, StanceScores};
+    use crate::results::record::{SentimentScores, StanceScores};
 
     fn sample(paragraph: usize) -> ParagraphRecord {
         ParagraphRecord {

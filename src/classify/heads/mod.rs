@@ -12,9 +12,10 @@
 //! encoder: a head trained on another encoder's embeddings is refused.
 //! The shipped heads (`models/heads/`) are compiled into the binary.
 
+#[cfg(feature = "eval")]
 pub mod train;
 
-use crate::baselines::LexiconSentiment;
+use crate::classify::lexicon::LexiconSentiment;
 use crate::classify::{softmax, Classifier, Probabilities, Task};
 use crate::error::{Error, Result};
 use candle_core::{Device, Tensor};
@@ -383,13 +384,13 @@ impl Classifier for ValenceHead {
 pub const BUILTIN: &[(Task, &str, &[u8])] = &[
     (
         Task::Stance,
-        include_str!("../../models/heads/stance/head.json"),
-        include_bytes!("../../models/heads/stance/head.safetensors"),
+        include_str!("../../../models/heads/stance/head.json"),
+        include_bytes!("../../../models/heads/stance/head.safetensors"),
     ),
     (
         Task::Sentiment,
-        include_str!("../../models/heads/sentiment/head.json"),
-        include_bytes!("../../models/heads/sentiment/head.safetensors"),
+        include_str!("../../../models/heads/sentiment/head.json"),
+        include_bytes!("../../../models/heads/sentiment/head.safetensors"),
     ),
 ];
 

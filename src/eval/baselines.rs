@@ -2,11 +2,10 @@
 //!
 //! * [`keyword_stance`]: cue-word rules for stance, written from the
 //!   labelling guide's definitions (not from the seed articles).
-//! * [`LexiconSentiment`]: VADER (Hutto & Gilbert, 2014) through the
-//!   `vader_sentiment` crate, a port of the reference implementation with its
-//!   lexicon; the compound score is the valence, and the 3-class label uses
-//!   VADER's own ±0.05 thresholds.
+//! * [`LexiconSentiment`]: the VADER lexicon on its own (see
+//!   [`crate::classify::lexicon`], where the heads take it as features).
 
+pub use crate::classify::lexicon::LexiconSentiment;
 use crate::classify::Probabilities;
 
 /// Phrases that make engagement look more likely: stated intent, openness,
@@ -116,44 +115,6 @@ pub fn keyword_stance(text: &str) -> Probabilities {
     }
 }
 
-/// VADER's compound threshold for a non-neutral label.
-pub const VADER_THRESHOLD: f64 = 0.05;
-
-/// The VADER lexicon scorer.
-pub struct LexiconSentiment {
-    analyzer: vader_sentiment::SentimentIntensityAnalyzer<'static>,
-}
-
-impl Default for LexiconSentiment {
-    fn default() -> Self {
-        LexiconSentiment { analyzer: vader_sentiment::SentimentIntensityAnalyzer::new() }
-    }
-}
-
-impl LexiconSentiment {
-    /// VADER's compound valence in [-1, 1].
-    pub fn valence(&self, text: &str) -> f64 {
-        self.analyzer.polarity_scores(text).get("compound").copied().unwrap_or(0.0)
-    }
-
-    /// VADER's four scores: `compound`, `pos`, `neg`, `neu`.
-    pub fn scores(&self, text: &str) -> std::collections::HashMap<String, f64> {
-        self.analyzer.polarity_scores(text).into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-    }
-
-    /// One-hot sentiment from the compound score.
-    pub fn classify(&self, text: &str) -> Probabilities {
-        let v = self.valence(text);
-        if v >= VADER_THRESHOLD {
-            [1.0, 0.0, 0.0]
-        } else if v <= -VADER_THRESHOLD {
-            [0.0, 1.0, 0.0]
-        } else {
-            [0.0, 0.0, 1.0]
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,13 +124,5 @@ mod tests {
         assert_eq!(keyword_stance("He said he would reach out and is open to a deal."), [1.0, 0.0, 0.0]);
         assert_eq!(keyword_stance("The regime rejected talks unless sanctions are lifted."), [0.0, 1.0, 0.0]);
         assert_eq!(keyword_stance("Troops were deployed to the border region."), [0.0, 0.0, 1.0]);
-    }
-
-    #[test]
-    fn lexicon_scores_polarity() {
-        let lexicon = LexiconSentiment::default();
-        assert!(lexicon.valence("a wonderful, warm and friendly meeting") > 0.5);
-        assert!(lexicon.valence("a hostile, disgusting and terrible insult") < -0.5);
-        assert_eq!(lexicon.classify("The meeting is on Tuesday."), [0.0, 0.0, 1.0]);
     }
 }

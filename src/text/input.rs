@@ -18,6 +18,7 @@ pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "jsonl"];
 
 /// How to read the inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum InputFormat {
     /// By file ending: `.jsonl` is JSONL, anything else is an article; stdin
     /// is one article.
@@ -43,6 +44,13 @@ pub struct Origin {
     pub path: PathBuf,
     /// 1-based line for JSONL documents.
     pub line: Option<usize>,
+}
+
+impl Origin {
+    /// A document made in memory by the caller, not read from a file.
+    pub fn memory() -> Origin {
+        Origin { path: PathBuf::from("<memory>"), line: None }
+    }
 }
 
 /// One document: an article's id and raw text.
@@ -278,7 +286,7 @@ struct JsonlReader {
 
 /// The non-blank lines of a JSON-lines stream, counted from 1, each trimmed
 /// of surrounding whitespace and a leading byte-order mark. Shared by the
-/// document reader here and the record reader (`crate::record`).
+/// document reader here and the record reader (`crate::results::record`).
 pub(crate) struct JsonLines {
     reader: BufReader<Box<dyn Read>>,
     /// Names the stream in errors.

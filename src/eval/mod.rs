@@ -5,17 +5,26 @@
 //! its schema is documented in the README and versioned by
 //! [`SCHEMA_VERSION`].
 
-use crate::article::Article;
-use crate::baselines::{keyword_stance, LexiconSentiment};
 use crate::classify::{argmax, Probabilities, Task};
+use crate::data::labels::{LabelRecord, OutlookRecord};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::labels::{LabelRecord, OutlookRecord};
+use crate::eval::baselines::{keyword_stance, LexiconSentiment};
 use crate::metrics::{self, Confusion, ReliabilityBin};
 use crate::pipeline::{Classifiers, Scores, BOILERPLATE_SCORES};
 use crate::speaker::NARRATOR;
+use crate::text::article::Article;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+pub mod agreement;
+pub mod baselines;
+pub mod loao;
+pub mod nyt;
+pub mod report;
+
+pub use agreement::{agreement, FieldAgreement};
+pub use loao::{loao_stance, LoaoFold};
 
 /// Version of the JSON report's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -205,14 +214,14 @@ pub struct EvalItem {
 /// Builds evaluation items: texts resolved against `articles`, boilerplate
 /// flags from the article's segmentation (or the rules, for text labels).
 pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> Result<Vec<EvalItem>> {
-    let texts = crate::labels::resolve_texts(&records, articles)?;
+    let texts = crate::data::labels::resolve_texts(&records, articles)?;
     Ok(records
         .into_iter()
         .zip(texts)
         .map(|(gold, text)| {
             let boilerplate = match (&gold.article, gold.paragraph, &gold.text) {
                 (Some(a), Some(p), None) => articles[a].paragraphs[p - 1].boilerplate,
-                _ => crate::boilerplate::is_boilerplate(&text),
+                _ => crate::text::boilerplate::is_boilerplate(&text),
             };
             EvalItem { article: if gold.text.is_none() { gold.article.clone() } else { None }, text, boilerplate, gold }
         })
@@ -468,7 +477,7 @@ fn article_metrics(m: &MethodOutput, items: &[EvalItem], outlooks: &[OutlookReco
         .filter_map(|o| {
             sums.get(o.article.as_str()).map(|(sum, n)| ArticleScore {
                 article: o.article.clone(),
-                score: crate::record::round_score(sum / *n as f64),
+                score: crate::results::record::round_score(sum / *n as f64),
                 outlook: o.outlook,
             })
         })
@@ -494,7 +503,7 @@ fn article_metrics(m: &MethodOutput, items: &[EvalItem], outlooks: &[OutlookReco
 /// The outlook file that goes with a label file: `<stem>-outlook.jsonl`
 /// beside it, if present.
 pub fn sibling_outlook(labels: &std::path::Path) -> Option<std::path::PathBuf> {
-    let sibling = labels.with_file_name(format!("{}-outlook.jsonl", crate::input::file_stem(labels)));
+    let sibling = labels.with_file_name(format!("{}-outlook.jsonl", crate::text::input::file_stem(labels)));
     sibling.is_file().then_some(sibling)
 }
 
@@ -508,11 +517,11 @@ pub fn evaluate_label_files(
     outlook: Option<&std::path::Path>,
     articles_dir: &std::path::Path,
 ) -> Result<EvalReport> {
-    let records = crate::labels::read_label_files(label_files)?;
+    let records = crate::data::labels::read_label_files(label_files)?;
     let outlook =
         outlook.map(std::path::Path::to_owned).or_else(|| label_files.first().and_then(|f| sibling_outlook(f)));
     let outlooks = match &outlook {
-        Some(path) => crate::labels::read_outlooks(path)?,
+        Some(path) => crate::data::labels::read_outlooks(path)?,
         None => Vec::new(),
     };
     let articles = load_articles(articles_dir)?;
@@ -532,7 +541,7 @@ pub fn evaluate_label_files(
 /// Loads the articles under `dir` (any layout `stance classify` reads) by id.
 pub fn load_articles(dir: &std::path::Path) -> Result<HashMap<String, Article>> {
     let mut articles = HashMap::new();
-    for doc in crate::input::Documents::new(&[dir.to_owned()], Default::default()) {
+    for doc in crate::text::input::Documents::new(&[dir.to_owned()], Default::default()) {
         let doc = doc?;
         let article = Article::from_text(doc.id.clone(), &doc.text);
         if articles.insert(doc.id.clone(), article).is_some() {
@@ -558,159 +567,4 @@ mod tests {
         let p = majority(&[2, 2, 1, 0, 2], 3);
         assert_eq!(p, vec![[0.0, 0.0, 1.0]; 3]);
     }
-}
-
-/// Agreement between two label files on one field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldAgreement {
-    pub field: String,
-    /// Paragraphs labelled in both files with this field.
-    pub n: usize,
-    /// Share of identical labels.
-    pub agreement: f64,
-    pub kappa: f64,
-}
-
-/// Cohen's kappa per field (stance, sentiment, speaker after
-/// normalisation, boilerplate) over the paragraphs both files label.
-pub fn agreement(a: &[LabelRecord], b: &[LabelRecord]) -> Vec<FieldAgreement> {
-    let key = |r: &LabelRecord| match (&r.article, r.paragraph, &r.text) {
-        (Some(a), Some(p), _) => format!("{a}#{p}"),
-        (_, _, Some(t)) => t.clone(),
-        _ => String::new(),
-    };
-    let by_key: HashMap<String, &LabelRecord> = b.iter().map(|r| (key(r), r)).collect();
-    let pairs: Vec<(&LabelRecord, &LabelRecord)> =
-        a.iter().filter_map(|r| by_key.get(&key(r)).map(|s| (r, *s))).collect();
-    type Field = fn(&LabelRecord) -> Option<String>;
-    let fields: [(&str, Field); 4] = [
-        ("stance", |r| r.stance.clone()),
-        ("sentiment", |r| r.sentiment.clone()),
-        ("speaker", |r| r.speaker.as_deref().map(normalise_speaker)),
-        ("boilerplate", |r| r.boilerplate.map(|b| b.to_string())),
-    ];
-    fields
-        .iter()
-        .filter_map(|(name, get)| {
-            let both: Vec<(String, String)> = pairs.iter().filter_map(|(x, y)| Some((get(x)?, get(y)?))).collect();
-            if both.is_empty() {
-                return None;
-            }
-            let mut categories: Vec<&String> = both.iter().flat_map(|(x, y)| [x, y]).collect();
-            categories.sort();
-            categories.dedup();
-            let index = |s: &String| categories.binary_search(&s).expect("collected above");
-            let gold: Vec<usize> = both.iter().map(|(x, _)| index(x)).collect();
-            let other: Vec<usize> = both.iter().map(|(_, y)| index(y)).collect();
-            let confusion = Confusion::new(categories.len(), &gold, &other);
-            Some(FieldAgreement {
-                field: name.to_string(),
-                n: both.len(),
-                agreement: confusion.accuracy(),
-                kappa: confusion.kappa(),
-            })
-        })
-        .collect()
-}
-
-/// One held-out article of [`loao_stance`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoaoFold {
-    pub article: String,
-    /// Stance macro-F1 of the corpus-only head on this article.
-    pub corpus_only_macro_f1: f64,
-    /// Stance macro-F1 of the head that also saw the other articles' labels.
-    pub with_seeds_macro_f1: f64,
-}
-
-/// Leave-one-article-out cross-validation of the stance head: for each
-/// labelled article, a head trained on the corpus plus the other articles'
-/// labels predicts that article's paragraphs; the pooled predictions are
-/// scored beside a head trained on the corpus alone (the shipped recipe),
-/// on the same paragraphs. Shows what in-domain labels add.
-pub fn loao_stance(
-    encoder: &Encoder,
-    batch_size: usize,
-    corpus: &[std::path::PathBuf],
-    label_files: &[std::path::PathBuf],
-    articles_dir: &std::path::Path,
-    config: &crate::heads::train::SoftmaxConfig,
-    log: &mut dyn FnMut(&str),
-) -> Result<(EvalReport, Vec<LoaoFold>)> {
-    use crate::heads::train::{
-        best_penalty, cross_validate_softmax, fit_softmax, read_stance_data, softmax_probabilities,
-    };
-    let (corpus_texts, corpus_y, _) = read_stance_data(corpus)?;
-    let records = crate::labels::read_label_files(label_files)?;
-    let articles = load_articles(articles_dir)?;
-    let items: Vec<EvalItem> =
-        items(records, &articles)?.into_iter().filter(|i| i.article.is_some() && i.gold.stance.is_some()).collect();
-    let corpus_refs: Vec<&str> = corpus_texts.iter().map(String::as_str).collect();
-    let corpus_x = encoder.embed(&corpus_refs, batch_size)?;
-    let item_refs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-    let item_x = encoder.embed(&item_refs, batch_size)?;
-    let item_y: Vec<usize> = items
-        .iter()
-        .map(|i| Task::Stance.index_of(i.gold.stance.as_deref().expect("filtered")).expect("validated"))
-        .collect();
-
-    let pick_l2 =
-        |x: &[Vec<f32>], y: &[usize]| -> Result<f64> { Ok(best_penalty(&cross_validate_softmax(x, y, config)?).0) };
-    let predict = softmax_probabilities;
-
-    let l2 = pick_l2(&corpus_x, &corpus_y)?;
-    let (w, b) = fit_softmax(&corpus_x, &corpus_y, l2, config)?;
-    let corpus_only: Vec<Probabilities> = item_x
-        .iter()
-        .zip(&items)
-        .map(|(x, i)| if i.boilerplate { BOILERPLATE_SCORES.stance } else { predict(&w, &b, x) })
-        .collect();
-
-    let mut ids: Vec<&str> = items.iter().filter_map(|i| i.article.as_deref()).collect();
-    ids.sort();
-    ids.dedup();
-    let mut pooled = corpus_only.clone();
-    let mut per_fold = Vec::new();
-    for held in &ids {
-        let mut x = corpus_x.clone();
-        let mut y = corpus_y.clone();
-        for (k, item) in items.iter().enumerate() {
-            if item.article.as_deref() != Some(held) {
-                x.push(item_x[k].clone());
-                y.push(item_y[k]);
-            }
-        }
-        let l2 = pick_l2(&x, &y)?;
-        let (w, b) = fit_softmax(&x, &y, l2, config)?;
-        let fold: Vec<usize> = (0..items.len()).filter(|&k| items[k].article.as_deref() == Some(held)).collect();
-        for &k in &fold {
-            if !items[k].boilerplate {
-                pooled[k] = predict(&w, &b, &item_x[k]);
-            }
-        }
-        let gold: Vec<usize> = fold.iter().map(|&k| item_y[k]).collect();
-        let with: Vec<usize> = fold.iter().map(|&k| argmax(&pooled[k])).collect();
-        let without: Vec<usize> = fold.iter().map(|&k| argmax(&corpus_only[k])).collect();
-        let (a, c) = (Confusion::new(3, &gold, &without).macro_f1(), Confusion::new(3, &gold, &with).macro_f1());
-        log(&format!("held out {held}: l2 {l2}, macro-F1 corpus-only {a:.3}, corpus+seeds {c:.3}"));
-        per_fold.push(LoaoFold { article: held.to_string(), corpus_only_macro_f1: a, with_seeds_macro_f1: c });
-    }
-    let methods = vec![
-        MethodOutput {
-            method: "head (corpus only)".into(),
-            stance: Some(corpus_only),
-            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
-            ..Default::default()
-        },
-        MethodOutput {
-            method: "head (corpus + other seed articles, LOAO)".into(),
-            stance: Some(pooled),
-            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
-            ..Default::default()
-        },
-    ];
-    let mut sources: Vec<String> = corpus.iter().chain(label_files).map(|p| p.display().to_string()).collect();
-    sources.push("leave-one-article-out".into());
-    let report = evaluate("seeds-loao", sources, &encoder.files().id, &items, &[], &methods);
-    Ok((report, per_fold))
 }

@@ -2,7 +2,7 @@
 //! counts, tone and a representative quotation (`stance speakers`).
 
 use crate::classify::Task;
-use crate::record::{round_score, ParagraphRecord};
+use crate::results::record::{round_score, ParagraphRecord};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -113,7 +113,7 @@ impl SpeakerTally {
         }
         if acc.excerpt.is_none() {
             acc.excerpt =
-                Some((crate::output::truncate(&r.text, PARAGRAPH_EXCERPT_CHARS), r.article.clone(), r.paragraph));
+                Some((crate::text::truncate(&r.text, PARAGRAPH_EXCERPT_CHARS), r.article.clone(), r.paragraph));
         }
     }
 
@@ -177,7 +177,7 @@ impl SpeakerTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{SentimentScores, StanceScores};
+    use crate::results::record::{SentimentScores, StanceScores};
 
     fn record(
         article: &str,
