@@ -34,6 +34,8 @@ pub mod output;
 pub mod pipeline;
 pub mod results;
 pub mod speaker;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! The encoder through its real loading code: a tiny random BERT always,
 //! the real all-MiniLM-L6-v2 against sentence-transformers when installed.
 
-mod common;
+use stance::testing as common;
 
 use stance::encoder::{Encoder, ModelFiles, Source};
 
@@ -111,7 +111,7 @@ struct GoldenCase {
 fn real_model_matches_sentence_transformers() {
     let Some(files) = common::real_model() else { return };
     let encoder = Encoder::try_new(files).unwrap();
-    let golden: Golden = serde_json::from_str(include_str!("fixtures/golden.json")).unwrap();
+    let golden: Golden = serde_json::from_str(include_str!("../fixtures/golden.json")).unwrap();
     assert!(golden.cases.len() >= 8);
 
     let texts: Vec<&str> = golden.cases.iter().map(|c| c.text.as_str()).collect();

@@ -2,7 +2,8 @@
 //! `rank --from-records`. A tiny random BERT stands in for the model: the
 //! contracts concern which records come out, and when, not their quality.
 
-mod common;
+use crate::repo;
+use stance::testing as common;
 
 use serde_json::Value;
 use stance::results::shard::Shard;
@@ -10,10 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn command(args: &[&str], model: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));

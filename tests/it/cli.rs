@@ -1,13 +1,10 @@
 //! The `stance` binary end to end.
 
-mod common;
+use crate::repo;
+use stance::testing as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn stance(args: &[&str], model: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stance"))

@@ -1,17 +1,13 @@
 //! The evaluation harness end to end: the quality floor on the seed labels
 //! (real model), and the HTML report's charts (tiny model).
 
-mod common;
+use crate::repo;
+use stance::testing as common;
 
 use stance::classify::zero_shot::PrototypeFile;
 use stance::classify::Task;
 use stance::encoder::{Encoder, ModelFiles, Precision, Source};
 use stance::pipeline::Classifiers;
-use std::path::PathBuf;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn seed_report(encoder: &Encoder, sets: Vec<&Classifiers>) -> stance::eval::EvalReport {
     let models = stance::eval::Models { encoder, batch_size: 32, sets, score_quotes: true };

@@ -2,8 +2,6 @@
 //! tokenizer.json, safetensors) so the real loading code runs without the
 //! 87 MB model, and a locator for the real model when it is installed.
 
-#![allow(dead_code)]
-
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -130,8 +128,8 @@ pub fn write_tiny_bert(dir: &Path) -> PathBuf {
 /// The real default model, if installed (never fetched by a test). With
 /// `STANCE_REQUIRE_MODEL=1` (as CI sets it) a missing model fails the test
 /// instead of skipping it.
-pub fn real_model() -> Option<stance::encoder::ModelFiles> {
-    use stance::encoder::{resolve, ResolveOptions, DEFAULT_MODEL};
+pub fn real_model() -> Option<crate::encoder::ModelFiles> {
+    use crate::encoder::{resolve, ResolveOptions, DEFAULT_MODEL};
     let spec = std::env::var("STANCE_MODEL").unwrap_or_else(|_| DEFAULT_MODEL.to_owned());
     let options = ResolveOptions { allow_fetch: false, ..Default::default() };
     match resolve(&spec, &options, &mut |_| {}) {

@@ -4,10 +4,8 @@
 //! this file by path. Each check panics on a violation, which is what
 //! libFuzzer and proptest both treat as a failure.
 
-#![allow(dead_code)]
-
-use stance::text::article::{segment, Article};
-use stance::text::input::{Documents, InputOptions};
+use crate::text::article::{segment, Article};
+use crate::text::input::{Documents, InputOptions};
 use std::path::Path;
 
 /// The non-empty lines of `text`, trimmed, as the README defines them:
@@ -34,7 +32,7 @@ pub fn check_segmentation(text: &str) -> Vec<String> {
 /// Attribution gives one speaker per paragraph, and every quotation span
 /// lies inside its paragraph, on character boundaries.
 pub fn check_attribution(article: &Article) {
-    let found = stance::pipeline::attribute(article);
+    let found = crate::pipeline::attribute(article);
     assert_eq!(found.len(), article.paragraphs.len());
     for (p, a) in article.paragraphs.iter().zip(&found) {
         assert!(!a.speaker.trim().is_empty(), "empty speaker for {:?}", p.text);

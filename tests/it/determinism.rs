@@ -5,7 +5,8 @@
 //! backend computes each output row the same way whatever the number of
 //! rows or threads — is checked directly.
 
-mod common;
+use crate::repo;
+use stance::testing as common;
 
 use candle_core::{Device, Tensor};
 use std::path::{Path, PathBuf};
@@ -16,10 +17,6 @@ use std::sync::Mutex;
 /// environment (the matmul thread count), which must not race with another
 /// reading it or spawning a process.
 static ENV: Mutex<()> = Mutex::new(());
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Deterministic values in [-1, 1] (an LCG, no RNG crate state).
 fn values(n: usize, seed: u64) -> Vec<f32> {

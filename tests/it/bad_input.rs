@@ -4,7 +4,7 @@
 //! line on stderr that names the file (and line, where there is one). No
 //! case may panic.
 
-mod common;
+use stance::testing as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -5,8 +5,8 @@
 //! (`tests/invariants/mod.rs`); inputs the fuzzer once crashed on are kept
 //! at the end as regression tests.
 
-mod common;
-mod invariants;
+use stance::testing as common;
+use stance::testing::invariants;
 
 use proptest::prelude::*;
 use stance::classify::{softmax, Classifier, Probabilities, Task};

@@ -9,7 +9,7 @@
 //! * a 100,000-word paragraph is one record (read in windows);
 //! * a directory of 10,000 articles gives every article, in sorted order.
 
-mod common;
+use stance::testing as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

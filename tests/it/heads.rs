@@ -1,17 +1,14 @@
 //! The shipped heads: provenance, bit-for-bit retraining, and refusal of a
 //! foreign encoder.
 
-mod common;
+use crate::repo;
+use stance::testing as common;
 
 use stance::classify::heads::{self, train};
 use stance::classify::Task;
 use stance::encoder::Encoder;
 use std::path::PathBuf;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The stance head's metadata names the committed corpus by hash.
 #[test]
