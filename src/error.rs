@@ -16,12 +16,24 @@ pub enum Error {
     /// the message rather than a `source`, so that reports that print the
     /// chain do not repeat it.)
     #[error("{path}: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        cause: std::io::Error,
+    },
 
     /// Input that is present but unusable (bad encoding, bad JSON, a
     /// record without text, ...). `line` is 1-based where it applies.
     #[error("{}: {message}", location(path, *line))]
-    Input { path: PathBuf, line: Option<usize>, message: String },
+    Input {
+        /// The input file (`stdin` for standard input).
+        path: PathBuf,
+        /// 1-based line, for line-oriented inputs.
+        line: Option<usize>,
+        /// What is wrong, in one line.
+        message: String,
+    },
 
     /// The encoder could not be found, downloaded or loaded.
     #[error("model: {0}")]
@@ -29,7 +41,12 @@ pub enum Error {
 
     /// A model file exists but is not what the loader expects.
     #[error("{path}: {message}")]
-    ModelFile { path: PathBuf, message: String },
+    ModelFile {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong, in one line.
+        message: String,
+    },
 
     /// A tokenizer failure.
     #[error("tokenizer: {0}")]

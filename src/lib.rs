@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # stance
 //!
 //! Reads news articles, splits them into paragraphs, embeds each paragraph

@@ -12,9 +12,13 @@ use serde::{Deserialize, Serialize};
 /// Precision, recall and F1 of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassScores {
+    /// The label.
     pub label: String,
+    /// Share of predictions of this label that are right.
     pub precision: f64,
+    /// Share of this label's items predicted as it.
     pub recall: f64,
+    /// Harmonic mean of precision and recall.
     pub f1: f64,
     /// Gold examples of the class.
     pub support: usize,
@@ -23,6 +27,7 @@ pub struct ClassScores {
 /// A confusion matrix over `k` labels: `counts[gold][predicted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confusion {
+    /// `counts[gold][predicted]`.
     pub counts: Vec<Vec<usize>>,
 }
 
@@ -36,6 +41,7 @@ impl Confusion {
         Confusion { counts }
     }
 
+    /// Items counted.
     pub fn total(&self) -> usize {
         self.counts.iter().flatten().sum()
     }
@@ -53,6 +59,7 @@ impl Confusion {
         (0..self.counts.len()).filter(|&i| self.row(i) + self.column(i) > 0).collect()
     }
 
+    /// Share of items on the diagonal.
     pub fn accuracy(&self) -> f64 {
         let n = self.total();
         if n == 0 {
@@ -182,8 +189,11 @@ pub fn expected_calibration_error(confidence: &[f64], correct: &[bool], bins: us
 /// One bin of a reliability diagram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReliabilityBin {
+    /// Lowest confidence in the bin.
     pub lower: f64,
+    /// Highest confidence in the bin (exclusive, but for the last bin).
     pub upper: f64,
+    /// Items in the bin.
     pub count: usize,
     /// Mean confidence of the bin's predictions (0 when empty).
     pub confidence: f64,

@@ -17,14 +17,18 @@ pub const DEFAULT_CHUNK_PARAGRAPHS: usize = 512;
 
 /// The two classifiers a pipeline applies to every paragraph.
 pub struct Classifiers {
+    /// Answers [`Task::Stance`].
     pub stance: Box<dyn Classifier>,
+    /// Answers [`Task::Sentiment`].
     pub sentiment: Box<dyn Classifier>,
 }
 
 /// One paragraph's scores.
 #[derive(Debug, Clone, Copy)]
 pub struct Scores {
+    /// Probabilities over the stance labels.
     pub stance: Probabilities,
+    /// Probabilities over the sentiment labels.
     pub sentiment: Probabilities,
     /// Valence in [-1, 1].
     pub valence: f32,
@@ -165,10 +169,12 @@ impl Pipeline {
         self
     }
 
+    /// The encoder.
     pub fn encoder(&self) -> &Encoder {
         &self.encoder
     }
 
+    /// The classifiers.
     pub fn classifiers(&self) -> &Classifiers {
         &self.classifiers
     }

@@ -22,7 +22,9 @@ pub const BUILTIN_NAME: &str = "models/prototypes.toml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrototypeFile {
+    /// Prototypes of the stance labels.
     pub stance: TaskPrototypes,
+    /// Prototypes of the sentiment labels.
     pub sentiment: TaskPrototypes,
 }
 

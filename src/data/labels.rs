@@ -16,13 +16,19 @@ use std::path::{Path, PathBuf};
 /// One labelled paragraph.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelRecord {
+    /// The article's id (its file stem), when the record names a paragraph of an article.
     pub article: Option<String>,
+    /// 1-based paragraph number within the article.
     pub paragraph: Option<usize>,
     /// The paragraph's own text, when the record carries it.
     pub text: Option<String>,
+    /// Gold stance label.
     pub stance: Option<String>,
+    /// Gold sentiment label.
     pub sentiment: Option<String>,
+    /// Gold speaker, normalised as the guide says.
     pub speaker: Option<String>,
+    /// Whether the paragraph is site furniture.
     pub boilerplate: Option<bool>,
     /// Where the record was read: file and 1-based line.
     pub origin: (PathBuf, usize),
@@ -41,6 +47,7 @@ impl LabelRecord {
 /// An article-level outlook label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutlookRecord {
+    /// The article's id.
     pub article: String,
     /// -2 (engagement very unlikely) .. +2 (very likely).
     pub outlook: i8,

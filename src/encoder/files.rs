@@ -37,6 +37,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// How `model info` names the source.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::LocalDir => "local directory",
@@ -53,10 +54,15 @@ impl Source {
 pub struct ModelFiles {
     /// The hub id, or the directory as given for a local model.
     pub id: String,
+    /// `config.json`.
     pub config: PathBuf,
+    /// `tokenizer.json`.
     pub tokenizer: PathBuf,
+    /// `model.safetensors`.
     pub weights: PathBuf,
+    /// `sentence_bert_config.json`, when present.
     pub sentence_config: Option<PathBuf>,
+    /// Where the files were found.
     pub source: Source,
 }
 

@@ -14,7 +14,7 @@ pub mod bert;
 pub mod cache;
 pub mod fetch;
 pub mod files;
-pub mod kernels;
+pub(crate) mod kernels;
 pub mod pooling;
 pub mod windows;
 

@@ -10,11 +10,13 @@ use std::collections::HashMap;
 /// Agreement between two label files on one field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldAgreement {
+    /// The label field compared.
     pub field: String,
     /// Paragraphs labelled in both files with this field.
     pub n: usize,
     /// Share of identical labels.
     pub agreement: f64,
+    /// Cohen's kappa: agreement beyond chance.
     pub kappa: f64,
 }
 

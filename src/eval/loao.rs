@@ -6,6 +6,7 @@ use super::*;
 /// One held-out article of [`loao_stance`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoaoFold {
+    /// The held-out article.
     pub article: String,
     /// Stance macro-F1 of the corpus-only head on this article.
     pub corpus_only_macro_f1: f64,

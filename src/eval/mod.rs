@@ -39,11 +39,15 @@ pub const CALIBRATION_BINS: usize = 10;
 /// the method does not answer that question).
 #[derive(Debug, Clone, Default)]
 pub struct MethodOutput {
+    /// The method's name in the report.
     pub method: String,
+    /// Stance probabilities per item, if the method predicts stance.
     pub stance: Option<Vec<Probabilities>>,
+    /// Sentiment probabilities per item, if the method predicts sentiment.
     pub sentiment: Option<Vec<Probabilities>>,
     /// Continuous valence in [-1, 1], for correlation with ratings.
     pub valence: Option<Vec<f64>>,
+    /// Speaker per item, if the method attributes speakers.
     pub speaker: Option<Vec<String>>,
     /// The name of the sentiment method, when it differs from `method`.
     pub sentiment_method: Option<String>,
@@ -57,23 +61,29 @@ pub struct MethodOutput {
 /// The scores of one method on one classification task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskMetrics {
+    /// The method's name.
     pub method: String,
     /// Paragraphs with a gold label for the task.
     pub n: usize,
+    /// Share of items whose most probable label is the gold one.
     pub accuracy: f64,
+    /// Unweighted mean of the per-class F1.
     pub macro_f1: f64,
     /// 95% bootstrap interval of macro-F1.
     pub macro_f1_ci: [f64; 2],
+    /// Per-class F1 weighted by support.
     pub weighted_f1: f64,
     /// Cohen's kappa between the method and the gold labels.
     pub kappa: f64,
     /// Expected calibration error, 10 bins.
     pub ece: f64,
+    /// Precision, recall and F1 per label.
     pub per_class: Vec<metrics::ClassScores>,
     /// Label order of `confusion`.
     pub labels: Vec<String>,
     /// `confusion[gold][predicted]`.
     pub confusion: Vec<Vec<usize>>,
+    /// Reliability diagram bins (confidence against accuracy).
     pub reliability: Vec<ReliabilityBin>,
     /// Pearson's r between valence and gold ratings (rating data only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +96,9 @@ pub struct TaskMetrics {
 /// Speaker accuracy of one method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpeakerMetrics {
+    /// The method's name.
     pub method: String,
+    /// Items with a gold speaker.
     pub n: usize,
     /// Share of paragraphs whose normalised speaker equals the gold one.
     pub accuracy: f64,
@@ -95,33 +107,46 @@ pub struct SpeakerMetrics {
 /// Article-level agreement of one method's scores with the outlook labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleMetrics {
+    /// The method's name.
     pub method: String,
+    /// Articles with an outlook label.
     pub n: usize,
+    /// Spearman's rho between article scores and outlooks.
     pub spearman: f64,
+    /// Kendall's tau-b between article scores and outlooks.
     pub kendall: f64,
+    /// Each article's score beside its outlook.
     pub articles: Vec<ArticleScore>,
 }
 
 /// One article's score beside its outlook label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleScore {
+    /// The article's id.
     pub article: String,
+    /// The method's article score (mean P(likely) - P(unlikely)).
     pub score: f64,
+    /// The hand outlook, -2..2.
     pub outlook: i8,
 }
 
 /// Boilerplate detection against the gold flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoilerplateMetrics {
+    /// Items with a gold boilerplate flag.
     pub n: usize,
+    /// Share of detected boilerplate that is boilerplate.
     pub precision: f64,
+    /// Share of boilerplate detected.
     pub recall: f64,
+    /// Harmonic mean of precision and recall.
     pub f1: f64,
 }
 
 /// Everything `stance eval` reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
+    /// Version of the report's layout (see the evaluation docs).
     pub schema_version: u32,
     /// `seeds` (paragraph labels) or `nyt` (sentence ratings).
     pub dataset: String,
@@ -131,11 +156,16 @@ pub struct EvalReport {
     pub encoder: String,
     /// Labelled paragraphs evaluated.
     pub paragraphs: usize,
+    /// One row per method that predicts stance.
     pub stance: Vec<TaskMetrics>,
+    /// One row per method that predicts sentiment.
     pub sentiment: Vec<TaskMetrics>,
+    /// One row per method that attributes speakers.
     pub speakers: Vec<SpeakerMetrics>,
+    /// Ranking agreement per method, where outlooks exist.
     pub articles: Vec<ArticleMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The boilerplate detector's scores, where gold flags exist.
     pub boilerplate: Option<BoilerplateMetrics>,
 }
 
@@ -203,11 +233,13 @@ pub fn normalise_speaker(name: &str) -> String {
 /// A labelled paragraph ready for evaluation.
 #[derive(Debug, Clone)]
 pub struct EvalItem {
+    /// The paragraph's text.
     pub text: String,
     /// The article it belongs to, when the label names one.
     pub article: Option<String>,
     /// The tool's boilerplate flag for it.
     pub boilerplate: bool,
+    /// Its hand labels.
     pub gold: LabelRecord,
 }
 
@@ -231,8 +263,11 @@ pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> 
 /// The model-based methods to evaluate: one encoder, several classifier
 /// sets, so every paragraph is embedded once.
 pub struct Models<'a> {
+    /// The encoder every classifier set reads.
     pub encoder: &'a Encoder,
+    /// Windows per forward pass.
     pub batch_size: usize,
+    /// The classifier sets to score, each as its own methods.
     pub sets: Vec<&'a Classifiers>,
     /// Score sentiment on the speaker's quoted words, as the pipeline does
     /// (off for data rated as whole sentences, like the NYT snippets).

@@ -58,6 +58,7 @@ pub const RECORD_CSV_HEADER: [&str; 16] = [
 pub const CSV_QUOTE_SEPARATOR: &str = " | ";
 
 impl<W: Write> RecordWriter<W> {
+    /// A writer of `format` over `out`.
     pub fn new(out: W, format: Format) -> Self {
         RecordWriter { out, format, written: 0 }
     }

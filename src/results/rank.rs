@@ -13,22 +13,27 @@ use serde::{Deserialize, Serialize};
 /// A paragraph quoted as evidence for one side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceParagraph {
+    /// 1-based paragraph number.
     pub paragraph: usize,
     /// The paragraph's probability of this side.
     pub probability: f64,
+    /// The paragraph.
     pub text: String,
 }
 
 /// The strongest paragraph for each side, if any paragraph takes that side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
+    /// The paragraph most surely `likely`, if any is predicted so.
     pub likely: Option<EvidenceParagraph>,
+    /// The paragraph most surely `unlikely`, if any is predicted so.
     pub unlikely: Option<EvidenceParagraph>,
 }
 
 /// One ranked article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleRank {
+    /// The article's id.
     pub article: String,
     /// 1 = engagement most likely.
     pub rank: usize,
@@ -38,8 +43,11 @@ pub struct ArticleRank {
     pub paragraphs: usize,
     /// Scored paragraphs per predicted stance.
     pub likely: usize,
+    /// Scored paragraphs predicted `unlikely`.
     pub unlikely: usize,
+    /// Scored paragraphs predicted `neutral`.
     pub neutral: usize,
+    /// The strongest paragraph for each side.
     pub evidence: Evidence,
 }
 

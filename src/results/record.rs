@@ -10,32 +10,43 @@ use serde::{Deserialize, Serialize};
 /// Probabilities of the stance labels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StanceScores {
+    /// P(likely).
     pub likely: f64,
+    /// P(unlikely).
     pub unlikely: f64,
+    /// P(neutral).
     pub neutral: f64,
 }
 
 /// Probabilities of the sentiment labels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SentimentScores {
+    /// P(positive).
     pub positive: f64,
+    /// P(negative).
     pub negative: f64,
+    /// P(neutral).
     pub neutral: f64,
 }
 
 /// One classified paragraph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParagraphRecord {
+    /// The article's id.
     pub article: String,
     /// 1-based paragraph number.
     pub paragraph: usize,
+    /// The paragraph's text.
     pub text: String,
+    /// Site furniture, not scored.
     pub boilerplate: bool,
     /// `likely`, `unlikely` or `neutral`.
     pub stance: String,
+    /// Probabilities of the stance labels.
     pub stance_scores: StanceScores,
     /// `positive`, `negative` or `neutral`.
     pub sentiment: String,
+    /// Probabilities of the sentiment labels.
     pub sentiment_scores: SentimentScores,
     /// Valence in [-1, 1]: P(positive) - P(negative).
     pub sentiment_score: f64,
@@ -65,6 +76,7 @@ pub fn round_score(x: f64) -> f64 {
 }
 
 impl StanceScores {
+    /// Rounded scores from probabilities in label order.
     pub fn from_probabilities(p: &Probabilities) -> Self {
         StanceScores {
             likely: round_score(p[0] as f64),
@@ -75,6 +87,7 @@ impl StanceScores {
 }
 
 impl SentimentScores {
+    /// Rounded scores from probabilities in label order.
     pub fn from_probabilities(p: &Probabilities) -> Self {
         SentimentScores {
             positive: round_score(p[0] as f64),

@@ -24,7 +24,7 @@
 //!    [`NARRATOR`].
 
 mod names;
-pub mod rules;
+pub(crate) mod rules;
 pub mod tally;
 mod text;
 
@@ -46,7 +46,9 @@ const MAX_APPOSITIVE_TOKENS: usize = 40;
 /// A byte range of a paragraph, on character boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
+    /// Byte offset of the range's first byte.
     pub start: usize,
+    /// Byte offset one past its last byte.
     pub end: usize,
 }
 
@@ -69,6 +71,7 @@ impl Attribution {
         Attribution { speaker: NARRATOR.to_owned(), role: None, quotes: Vec::new() }
     }
 
+    /// True when the reporter voices the paragraph.
     pub fn is_narrator(&self) -> bool {
         self.speaker == NARRATOR
     }

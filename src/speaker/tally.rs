@@ -14,6 +14,7 @@ pub const PARAGRAPH_EXCERPT_CHARS: usize = 160;
 /// One speaker's summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpeakerRow {
+    /// The normalised speaker name.
     pub speaker: String,
     /// The role the articles give the speaker (the first one seen).
     pub role: Option<String>,
@@ -21,8 +22,11 @@ pub struct SpeakerRow {
     pub articles: usize,
     /// Scored (non-boilerplate) paragraphs the speaker voices.
     pub paragraphs: usize,
+    /// The speaker's paragraphs predicted `likely`.
     pub likely: usize,
+    /// The speaker's paragraphs predicted `unlikely`.
     pub unlikely: usize,
+    /// The speaker's paragraphs predicted `neutral`.
     pub neutral: usize,
     /// Mean of the paragraphs' `sentiment_score`, in [-1, 1].
     pub mean_sentiment: f64,
@@ -34,6 +38,7 @@ pub struct SpeakerRow {
     pub quote: String,
     /// Where `quote` comes from.
     pub quote_article: String,
+    /// 1-based paragraph number of `quote`.
     pub quote_paragraph: usize,
 }
 
@@ -85,10 +90,12 @@ pub struct SpeakerTally {
 }
 
 impl SpeakerTally {
+    /// An empty tally; the narrator gets a row only when `include_narrator`.
     pub fn new(include_narrator: bool) -> SpeakerTally {
         SpeakerTally { include_narrator, speakers: HashMap::new() }
     }
 
+    /// Counts one record (boilerplate never counts).
     pub fn add(&mut self, r: &ParagraphRecord) {
         if r.boilerplate || (r.speaker == NARRATOR && !self.include_narrator) {
             return;

@@ -32,6 +32,7 @@ pub struct Paragraph {
 pub struct Article {
     /// The article id: a file's stem, or a JSONL record's `id`.
     pub id: String,
+    /// Its paragraphs, in order.
     pub paragraphs: Vec<Paragraph>,
 }
 

@@ -33,6 +33,7 @@ pub enum InputFormat {
 /// Reading options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InputOptions {
+    /// How to read the inputs.
     pub format: InputFormat,
     /// Decode invalid UTF-8 with replacement characters instead of failing.
     pub lossy: bool,
@@ -41,6 +42,7 @@ pub struct InputOptions {
 /// Where a document came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The file (or `stdin`).
     pub path: PathBuf,
     /// 1-based line for JSONL documents.
     pub line: Option<usize>,
@@ -56,8 +58,11 @@ impl Origin {
 /// One document: an article's id and raw text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
+    /// The article's id: the file stem, or the JSONL `id`.
     pub id: String,
+    /// The raw text, decoded.
     pub text: String,
+    /// Where it came from.
     pub origin: Origin,
 }
 

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 pub const FORMAT_VERSION: u32 = 1;
 /// File names inside a head directory.
 pub const WEIGHTS_FILE: &str = "head.safetensors";
+/// Name of a head's metadata file.
 pub const METADATA_FILE: &str = "head.json";
 
 /// One training file and its content hash.
@@ -34,6 +35,7 @@ pub const METADATA_FILE: &str = "head.json";
 pub struct DataFile {
     /// As given to `stance train` (relative to the repository for shipped heads).
     pub path: String,
+    /// sha256 of the file's bytes when the head was trained.
     pub sha256: String,
     /// Examples used from it.
     pub records: usize,
@@ -42,28 +44,36 @@ pub struct DataFile {
 /// What a head is and how it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadMetadata {
+    /// Version of this metadata layout.
     pub format: u32,
+    /// The head's name (reports show it as `head:NAME`).
     pub name: String,
     /// `stance` or `sentiment`.
     pub task: String,
     /// `softmax-regression` or `valence-ridge`.
     pub kind: String,
+    /// The task's labels, in the order of the weights' rows.
     pub labels: Vec<String>,
     /// Hub id (or directory) of the encoder whose embeddings it reads.
     pub encoder: String,
+    /// sha256 of the encoder weights the head was trained on; a head refuses any other encoder.
     pub encoder_weights_sha256: String,
     /// Embedding size.
     pub dims: usize,
     /// Input features in weight order: `embedding` (dims values), then
     /// lexicon scores by name.
     pub features: Vec<String>,
+    /// The files the head was trained on, with their hashes.
     pub training_data: Vec<DataFile>,
+    /// The training settings, as the trainer records them.
     pub hyper_parameters: serde_json::Value,
+    /// Cross-validation scores that chose the settings.
     pub cross_validation: serde_json::Value,
     /// Valence heads: class thresholds on the predicted valence and the
     /// residual spread used for probabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Thresholds>,
+    /// The tool and version that wrote the head.
     pub created_by: String,
 }
 
@@ -71,12 +81,16 @@ pub struct HeadMetadata {
 /// positive; `scale` sets how sharply probabilities change at the cuts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
+    /// Valence at or below which a paragraph is `negative`.
     pub negative: f64,
+    /// Valence at or above which a paragraph is `positive`.
     pub positive: f64,
+    /// Width of the softmax over the thresholds' margins.
     pub scale: f64,
 }
 
 impl HeadMetadata {
+    /// The task named in the metadata.
     pub fn task(&self) -> Result<Task> {
         match self.task.as_str() {
             "stance" => Ok(Task::Stance),
@@ -122,7 +136,9 @@ pub fn save(dir: &Path, metadata: &HeadMetadata, weights: &Weights) -> Result<()
 
 /// A head read from disk or from the binary.
 pub struct LoadedHead {
+    /// What the head says about itself.
     pub metadata: HeadMetadata,
+    /// Its parameters.
     pub weights: Weights,
     /// Where it came from, for messages.
     pub origin: PathBuf,
