@@ -1,4 +1,4 @@
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 //! # stance
 //!
 //! Reads news articles, splits them into paragraphs, embeds each paragraph

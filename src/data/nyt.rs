@@ -18,10 +18,13 @@ pub const PATH_ENV: &str = "STANCE_NYT";
 /// One rated sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sentence {
+    /// The sentence's id, `EDITORIAL_SENTENCE`.
     pub id: String,
+    /// The editorial number (the part of the id before `_`).
     pub editorial: u32,
     /// Mean human rating, -4..+4.
     pub rating: f64,
+    /// The sentence.
     pub text: String,
 }
 
@@ -35,6 +38,7 @@ pub enum Split {
 }
 
 impl Sentence {
+    /// Test when the editorial number is divisible by 5, else train.
     pub fn split(&self) -> Split {
         if self.editorial % 5 == 0 {
             Split::Test

@@ -5,11 +5,11 @@
 //!
 //! - the query, key and value projections are one matmul against weights
 //!   concatenated once at load time (`[3·hidden, hidden]`);
-//! - attention is one fused kernel ([`kernels::Attention`]) that reads the
+//! - attention is one fused kernel (`kernels::Attention`) that reads the
 //!   projection in place, skips masked positions and writes the heads side
 //!   by side: no transposes, no per-head matmul calls, no mask tensor;
 //! - the intermediate bias and GELU are one pass with a vectorised erf
-//!   ([`kernels::BiasGelu`]);
+//!   (`kernels::BiasGelu`);
 //! - activations stay two-dimensional (`[batch·seq, hidden]`) throughout, so
 //!   every linear layer is a single matmul;
 //! - layer norm is candle's fused kernel.
@@ -22,23 +22,34 @@ use candle_nn::VarBuilder;
 /// The fields of a Hugging Face BERT `config.json` this forward pass reads.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Config {
+    /// Tokens in the WordPiece vocabulary.
     pub vocab_size: usize,
+    /// Width of every token vector.
     pub hidden_size: usize,
+    /// Encoder blocks.
     pub num_hidden_layers: usize,
+    /// Attention heads per block; divides `hidden_size`.
     pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
     pub intermediate_size: usize,
     #[serde(default = "default_act")]
+    /// The feed-forward activation.
     pub hidden_act: HiddenAct,
+    /// Longest sequence the position table covers.
     pub max_position_embeddings: usize,
     #[serde(default = "default_type_vocab")]
+    /// Token types (segments) in the type table.
     pub type_vocab_size: usize,
     #[serde(default = "default_eps")]
+    /// Epsilon of every layer norm.
     pub layer_norm_eps: f64,
     #[serde(default)]
+    /// Id of the padding token.
     pub pad_token_id: usize,
     /// Only "absolute" is supported (all-MiniLM and its kin).
     #[serde(default)]
     pub position_embedding_type: Option<String>,
+    /// The weights' name prefix (`bert` when absent).
     pub model_type: Option<String>,
 }
 
@@ -58,6 +69,7 @@ fn default_eps() -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HiddenAct {
+    /// The exact, erf-based GELU.
     Gelu,
 }
 
@@ -218,7 +230,7 @@ impl BertModel {
     }
 
     /// Switches every linear layer of the encoder blocks to int8 weights and
-    /// dynamically quantised activations ([`super::kernels::int8`]). Embeddings,
+    /// dynamically quantised activations (`kernels::int8`). Embeddings,
     /// layer norms and attention stay f32.
     pub fn quantize(&mut self) -> Result<()> {
         self.layers.iter_mut().try_for_each(Layer::quantize)

@@ -63,7 +63,7 @@ pub enum Precision {
     #[default]
     Fp32,
     /// int8 weights and per-token int8 activations in the linear layers
-    /// ([`kernels::int8`]); about twice as fast, with vectors a little off fp32's.
+    /// (`kernels::int8`); about twice as fast, with vectors a little off fp32's.
     Int8,
 }
 

@@ -4,12 +4,12 @@
 //! then says "he said" or "the former official said" paragraphs later:
 //!
 //! 1. **Sources.** In each sentence, a speech verb from
-//!    [`rules::SPEECH_VERBS`] ("said", "warned", "expressed concern",
+//!    `rules::SPEECH_VERBS` ("said", "warned", "expressed concern",
 //!    "according to") is paired with its subject, walking back over
 //!    auxiliaries and appositives ("Bruce Lee, a former analyst, said"), or
 //!    with the name after it ("…,” said Ana Lopez"). Words inside quotation
 //!    marks are masked first: they are the speaker's, not the reporter's.
-//! 2. **Names** are normalised by [`names`]: titles and initials dropped,
+//! 2. **Names** are normalised by `names`: titles and initials dropped,
 //!    bodies given their country's adjective ("North Korea's Foreign
 //!    Ministry" → "North Korean Foreign Ministry"), groups reduced to plain
 //!    nouns ("many experts" → "experts").

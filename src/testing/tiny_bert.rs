@@ -11,6 +11,7 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+/// Width of the tiny model's vectors.
 pub const TINY_HIDDEN: usize = 32;
 /// Small on purpose, so that windowing is easy to exercise.
 pub const TINY_MAX_POSITIONS: usize = 24;

@@ -6,6 +6,7 @@
 mod bad_input;
 mod cli;
 mod determinism;
+mod docs;
 mod encoder;
 mod eval;
 mod expected;

@@ -31,8 +31,11 @@ use std::path::{Path, PathBuf};
 pub struct SoftmaxConfig {
     /// Candidate L2 penalties, tried in order by cross-validation.
     pub l2_grid: Vec<f64>,
+    /// Cross-validation folds.
     pub folds: usize,
+    /// AdamW steps from a zero start.
     pub steps: usize,
+    /// AdamW's learning rate.
     pub learning_rate: f64,
     /// Seed of the fold assignment.
     pub seed: u64,
@@ -243,6 +246,7 @@ fn predict_linear(w: &[f32], b: f32, x: &[f32]) -> f64 {
 /// Settings of the sentiment trainer.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RidgeConfig {
+    /// Ridge penalties tried by cross-validation.
     pub l2_grid: Vec<f64>,
     /// Cross-validation folds over the fit part, grouped by editorial.
     pub folds: u32,
