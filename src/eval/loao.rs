@@ -86,22 +86,28 @@ pub fn loao_stance(
         log(&format!("held out {held}: l2 {l2}, macro-F1 corpus-only {a:.3}, corpus+seeds {c:.3}"));
         per_fold.push(LoaoFold { article: held.to_string(), corpus_only_macro_f1: a, with_seeds_macro_f1: c });
     }
-    let methods = vec![
+    let methods = loao_methods(corpus_only, pooled, &items);
+    let mut sources: Vec<String> = corpus.iter().chain(label_files).map(|p| p.display().to_string()).collect();
+    sources.push("leave-one-article-out".into());
+    let report = evaluate("seeds-loao", sources, &encoder.files().id, &items, &[], &methods);
+    Ok((report, per_fold))
+}
+
+/// The two LOAO predictions as evaluation methods over `items`.
+fn loao_methods(corpus_only: Vec<Probabilities>, pooled: Vec<Probabilities>, items: &[EvalItem]) -> Vec<MethodOutput> {
+    let boilerplate = || Some(items.iter().map(|i| i.boilerplate).collect());
+    vec![
         MethodOutput {
             method: "head (corpus only)".into(),
             stance: Some(corpus_only),
-            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
+            boilerplate: boilerplate(),
             ..Default::default()
         },
         MethodOutput {
             method: "head (corpus + other seed articles, LOAO)".into(),
             stance: Some(pooled),
-            boilerplate: Some(items.iter().map(|i| i.boilerplate).collect()),
+            boilerplate: boilerplate(),
             ..Default::default()
         },
-    ];
-    let mut sources: Vec<String> = corpus.iter().chain(label_files).map(|p| p.display().to_string()).collect();
-    sources.push("leave-one-article-out".into());
-    let report = evaluate("seeds-loao", sources, &encoder.files().id, &items, &[], &methods);
-    Ok((report, per_fold))
+    ]
 }

@@ -414,59 +414,13 @@ pub fn evaluate(
         boilerplate: None,
     };
     for task in [Task::Stance, Task::Sentiment] {
-        let labelled: Vec<(usize, usize)> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| item.gold.label(task).and_then(|l| task.index_of(l)).map(|g| (i, g)))
-            .collect();
-        if labelled.is_empty() {
-            continue;
-        }
-        let gold: Vec<usize> = labelled.iter().map(|&(_, g)| g).collect();
-        for m in methods {
-            let predictions = match task {
-                Task::Stance => &m.stance,
-                Task::Sentiment => &m.sentiment,
-            };
-            let Some(predictions) = predictions else { continue };
-            let probabilities: Vec<Probabilities> = labelled.iter().map(|&(i, _)| predictions[i]).collect();
-            let name = match task {
-                Task::Sentiment => m.sentiment_method.as_deref().unwrap_or(&m.method),
-                Task::Stance => &m.method,
-            };
-            let rows = match task {
-                Task::Stance => &report.stance,
-                Task::Sentiment => &report.sentiment,
-            };
-            // Sets that share a classifier would repeat its row.
-            if rows.iter().any(|r| r.method == name) {
-                continue;
-            }
-            let row = task_metrics(task, name, &gold, &probabilities);
-            match task {
-                Task::Stance => report.stance.push(row),
-                Task::Sentiment => report.sentiment.push(row),
-            }
+        let rows = task_rows(task, items, methods);
+        match task {
+            Task::Stance => report.stance = rows,
+            Task::Sentiment => report.sentiment = rows,
         }
     }
-
-    let with_speaker: Vec<(usize, String)> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| item.gold.speaker.as_ref().map(|s| (i, normalise_speaker(s))))
-        .collect();
-    if !with_speaker.is_empty() {
-        for m in methods {
-            let Some(speakers) = &m.speaker else { continue };
-            let right = with_speaker.iter().filter(|(i, gold)| normalise_speaker(&speakers[*i]) == *gold).count();
-            report.speakers.push(SpeakerMetrics {
-                method: m.speaker_method.clone().unwrap_or_else(|| m.method.clone()),
-                n: with_speaker.len(),
-                accuracy: right as f64 / with_speaker.len() as f64,
-            });
-        }
-    }
-
+    report.speakers = speaker_rows(items, methods);
     if !outlooks.is_empty() {
         for m in methods {
             if report.articles.iter().any(|a| a.method == m.method) {
@@ -478,18 +432,74 @@ pub fn evaluate(
         }
     }
 
+    report.boilerplate = boilerplate_metrics(items);
+    report
+}
+
+/// One row per method that predicts `task`, over the items labelled for it.
+fn task_rows(task: Task, items: &[EvalItem], methods: &[MethodOutput]) -> Vec<TaskMetrics> {
+    let labelled: Vec<(usize, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| item.gold.label(task).and_then(|l| task.index_of(l)).map(|g| (i, g)))
+        .collect();
+    let mut rows: Vec<TaskMetrics> = Vec::new();
+    if labelled.is_empty() {
+        return rows;
+    }
+    let gold: Vec<usize> = labelled.iter().map(|&(_, g)| g).collect();
+    for m in methods {
+        let (predictions, name) = match task {
+            Task::Stance => (&m.stance, m.method.as_str()),
+            Task::Sentiment => (&m.sentiment, m.sentiment_method.as_deref().unwrap_or(&m.method)),
+        };
+        let Some(predictions) = predictions else { continue };
+        // Sets that share a classifier would repeat its row.
+        if rows.iter().any(|r| r.method == name) {
+            continue;
+        }
+        let probabilities: Vec<Probabilities> = labelled.iter().map(|&(i, _)| predictions[i]).collect();
+        rows.push(task_metrics(task, name, &gold, &probabilities));
+    }
+    rows
+}
+
+/// Speaker accuracy per method that attributes speakers.
+fn speaker_rows(items: &[EvalItem], methods: &[MethodOutput]) -> Vec<SpeakerMetrics> {
+    let with_speaker: Vec<(usize, String)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| item.gold.speaker.as_ref().map(|s| (i, normalise_speaker(s))))
+        .collect();
+    let mut rows = Vec::new();
+    if !with_speaker.is_empty() {
+        for m in methods {
+            let Some(speakers) = &m.speaker else { continue };
+            let right = with_speaker.iter().filter(|(i, gold)| normalise_speaker(&speakers[*i]) == *gold).count();
+            rows.push(SpeakerMetrics {
+                method: m.speaker_method.clone().unwrap_or_else(|| m.method.clone()),
+                n: with_speaker.len(),
+                accuracy: right as f64 / with_speaker.len() as f64,
+            });
+        }
+    }
+    rows
+}
+
+/// The boilerplate detector against the gold flags, where there are any.
+fn boilerplate_metrics(items: &[EvalItem]) -> Option<BoilerplateMetrics> {
     let flagged: Vec<(bool, bool)> =
         items.iter().filter_map(|i| i.gold.boilerplate.map(|g| (g, i.boilerplate))).collect();
-    if !flagged.is_empty() {
-        let tp = flagged.iter().filter(|(g, p)| *g && *p).count() as f64;
-        let predicted = flagged.iter().filter(|(_, p)| *p).count() as f64;
-        let actual = flagged.iter().filter(|(g, _)| *g).count() as f64;
-        let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
-        let recall = if actual > 0.0 { tp / actual } else { 0.0 };
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-        report.boilerplate = Some(BoilerplateMetrics { n: flagged.len(), precision, recall, f1 });
+    if flagged.is_empty() {
+        return None;
     }
-    report
+    let tp = flagged.iter().filter(|(g, p)| *g && *p).count() as f64;
+    let predicted = flagged.iter().filter(|(_, p)| *p).count() as f64;
+    let actual = flagged.iter().filter(|(g, _)| *g).count() as f64;
+    let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
+    let recall = if actual > 0.0 { tp / actual } else { 0.0 };
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    Some(BoilerplateMetrics { n: flagged.len(), precision, recall, f1 })
 }
 
 /// Article scores of a method (the README's formula over its stance

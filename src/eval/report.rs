@@ -21,66 +21,9 @@ pub fn markdown(report: &EvalReport) -> String {
         report.sources.join(", ")
     );
     for (title, rows) in [("Stance", &report.stance), ("Sentiment", &report.sentiment)] {
-        if rows.is_empty() {
-            continue;
+        if !rows.is_empty() {
+            task_section(&mut s, title, rows);
         }
-        let ratings = rows.iter().any(|r| r.pearson.is_some());
-        let _ = writeln!(s, "## {title}\n");
-        let _ = write!(s, "| method | n | accuracy | macro-F1 [95% CI] | weighted-F1 | kappa | ECE |");
-        if ratings {
-            let _ = write!(s, " Pearson | Spearman |");
-        }
-        let _ = write!(s, "\n|---|---:|---:|---:|---:|---:|---:|");
-        if ratings {
-            let _ = write!(s, "---:|---:|");
-        }
-        s.push('\n');
-        for r in rows.iter() {
-            let _ = write!(
-                s,
-                "| {} | {} | {:.3} | {:.3} [{:.3}, {:.3}] | {:.3} | {:.3} | {:.3} |",
-                r.method,
-                r.n,
-                r.accuracy,
-                r.macro_f1,
-                r.macro_f1_ci[0],
-                r.macro_f1_ci[1],
-                r.weighted_f1,
-                r.kappa,
-                r.ece
-            );
-            if ratings {
-                let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into());
-                let _ = write!(s, " {} | {} |", f(r.pearson), f(r.spearman));
-            }
-            s.push('\n');
-        }
-        let _ = writeln!(s, "\nPer class (precision / recall / F1, support):\n");
-        let labels = &rows[0].labels;
-        let _ = write!(s, "| method |");
-        for l in labels {
-            let _ = write!(s, " {l} |");
-        }
-        let _ = write!(s, "\n|---|");
-        for _ in labels {
-            s.push_str("---|");
-        }
-        s.push('\n');
-        for r in rows.iter() {
-            let _ = write!(s, "| {} |", r.method);
-            for c in &r.per_class {
-                let _ = write!(s, " {:.2} / {:.2} / {:.2} ({}) |", c.precision, c.recall, c.f1, c.support);
-            }
-            s.push('\n');
-        }
-        let _ =
-            writeln!(s, "\nConfusion matrices (rows: gold {}; columns: predicted, same order):\n", labels.join(", "));
-        for r in rows.iter() {
-            let cells: Vec<String> =
-                r.confusion.iter().map(|row| row.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")).collect();
-            let _ = writeln!(s, "- {}: [{}]", r.method, cells.join(" | "));
-        }
-        s.push('\n');
     }
     if !report.speakers.is_empty() {
         let _ = writeln!(s, "## Speakers\n\n| method | n | accuracy |\n|---|---:|---:|");
@@ -90,25 +33,7 @@ pub fn markdown(report: &EvalReport) -> String {
         s.push('\n');
     }
     if !report.articles.is_empty() {
-        let _ =
-            writeln!(s, "## Articles (score vs outlook)\n\n| method | n | Spearman | Kendall |\n|---|---:|---:|---:|");
-        for r in &report.articles {
-            let _ = writeln!(s, "| {} | {} | {:.3} | {:.3} |", r.method, r.n, r.spearman, r.kendall);
-        }
-        let _ = writeln!(
-            s,
-            "\n| article | outlook |{}",
-            report.articles.iter().map(|a| format!(" {} |", a.method)).collect::<String>()
-        );
-        let _ = writeln!(s, "|---|---:|{}", "---:|".repeat(report.articles.len()));
-        for (i, a) in report.articles[0].articles.iter().enumerate() {
-            let _ = write!(s, "| {} | {:+} |", a.article, a.outlook);
-            for m in &report.articles {
-                let _ = write!(s, " {:+.3} |", m.articles[i].score);
-            }
-            s.push('\n');
-        }
-        s.push('\n');
+        articles_section(&mut s, &report.articles);
     }
     if let Some(b) = &report.boilerplate {
         let _ = writeln!(
@@ -118,6 +43,80 @@ pub fn markdown(report: &EvalReport) -> String {
         );
     }
     s
+}
+
+/// One task's table, per-class scores and confusion matrices.
+fn task_section(s: &mut String, title: &str, rows: &[TaskMetrics]) {
+    let ratings = rows.iter().any(|r| r.pearson.is_some());
+    let _ = writeln!(s, "## {title}\n");
+    let _ = write!(s, "| method | n | accuracy | macro-F1 [95% CI] | weighted-F1 | kappa | ECE |");
+    if ratings {
+        let _ = write!(s, " Pearson | Spearman |");
+    }
+    let _ = write!(s, "\n|---|---:|---:|---:|---:|---:|---:|");
+    if ratings {
+        let _ = write!(s, "---:|---:|");
+    }
+    s.push('\n');
+    for r in rows.iter() {
+        let _ = write!(
+            s,
+            "| {} | {} | {:.3} | {:.3} [{:.3}, {:.3}] | {:.3} | {:.3} | {:.3} |",
+            r.method, r.n, r.accuracy, r.macro_f1, r.macro_f1_ci[0], r.macro_f1_ci[1], r.weighted_f1, r.kappa, r.ece
+        );
+        if ratings {
+            let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into());
+            let _ = write!(s, " {} | {} |", f(r.pearson), f(r.spearman));
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "\nPer class (precision / recall / F1, support):\n");
+    let labels = &rows[0].labels;
+    let _ = write!(s, "| method |");
+    for l in labels {
+        let _ = write!(s, " {l} |");
+    }
+    let _ = write!(s, "\n|---|");
+    for _ in labels {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for r in rows.iter() {
+        let _ = write!(s, "| {} |", r.method);
+        for c in &r.per_class {
+            let _ = write!(s, " {:.2} / {:.2} / {:.2} ({}) |", c.precision, c.recall, c.f1, c.support);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "\nConfusion matrices (rows: gold {}; columns: predicted, same order):\n", labels.join(", "));
+    for r in rows.iter() {
+        let cells: Vec<String> =
+            r.confusion.iter().map(|row| row.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")).collect();
+        let _ = writeln!(s, "- {}: [{}]", r.method, cells.join(" | "));
+    }
+    s.push('\n');
+}
+
+/// The ranking agreement per method, then every article's score per method.
+fn articles_section(s: &mut String, articles: &[ArticleMetrics]) {
+    let _ = writeln!(s, "## Articles (score vs outlook)\n\n| method | n | Spearman | Kendall |\n|---|---:|---:|---:|");
+    for r in articles {
+        let _ = writeln!(s, "| {} | {} | {:.3} | {:.3} |", r.method, r.n, r.spearman, r.kendall);
+    }
+    let _ = writeln!(
+        s,
+        "\n| article | outlook |{}",
+        articles.iter().map(|a| format!(" {} |", a.method)).collect::<String>()
+    );
+    let _ = writeln!(s, "|---|---:|{}", "---:|".repeat(articles.len()));
+    for (i, a) in articles[0].articles.iter().enumerate() {
+        let _ = write!(s, "| {} | {:+} |", a.article, a.outlook);
+        for m in articles {
+            let _ = write!(s, " {:+.3} |", m.articles[i].score);
+        }
+        s.push('\n');
+    }
+    s.push('\n');
 }
 
 /// The report as one self-contained HTML file with inline SVG charts:

@@ -398,6 +398,61 @@ fn choose(resolved: &[(Candidate, Resolved)]) -> Option<Resolved> {
     Some(chosen.clone())
 }
 
+/// The candidate source of the speech verb of `len` tokens at token `i`
+/// (`according`: the verb is "according to"), unless it is negated or has
+/// no source; `sentence` is left for the caller to fill in.
+fn candidate_at(
+    original: &str,
+    toks: &[Token],
+    i: usize,
+    len: usize,
+    according: bool,
+    concessive_before: &[bool],
+) -> Option<Candidate> {
+    let state = rules::contains(STATE_PREDICATES, &toks[i].lower);
+    let negated = if state {
+        toks[..i].iter().rev().take(3).any(|t| t.is("not") || t.is("never"))
+    } else {
+        i > 0 && rules::contains(NEGATORS, &toks[i - 1].lower)
+    };
+    if negated {
+        return None;
+    }
+    let found = if according {
+        source_after(original, toks, i + len, i == 0)
+    } else {
+        source_before(original, toks, i).or_else(|| {
+            let inverted = (i == 0 || toks[i - 1].text == "," || toks[i - 1].is_close_quote())
+                && rules::contains(INVERTING_VERBS, &toks[i].lower);
+            if inverted {
+                source_after(original, toks, i + len, false).map(|(np, role, _)| (np, role, i))
+            } else {
+                None
+            }
+        })
+    };
+    let (source, role, np_start) = found?;
+    let before = |k: usize| if k > 0 { toks.get(k - 1) } else { None };
+    let boundary = before(np_start);
+    let postposed = according || boundary.is_some_and(|b| b.text == "," || b.is_close_quote()) || np_start == i;
+    let marker = |t: Option<&Token>| t.is_some_and(|t| rules::contains(CONTRAST_MARKERS, &t.lower));
+    let contrast = marker(boundary) || boundary.is_some_and(|b| b.text == ",") && marker(before(np_start - 1));
+    let subordinate = concessive_before[np_start.min(toks.len())]
+        || boundary.is_some_and(|b| rules::contains(SUBORDINATORS, &b.lower));
+    let clause_start = toks.get(np_start).map_or(toks[i].start, |t| t.start.min(toks[i].start));
+    Some(Candidate {
+        source,
+        role,
+        sentence: 0,
+        contrast,
+        subordinate,
+        postposed,
+        quoted: false,
+        clause_start,
+        verb_end: toks[i + len - 1].end,
+    })
+}
+
 /// Every speech verb with a source in the paragraph's sentences.
 fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[Span]) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -425,49 +480,8 @@ fn find_candidates(original: &str, masked: &str, sentences: &[Span], quotes: &[S
                 i += 1;
                 continue;
             };
-            let state = rules::contains(STATE_PREDICATES, &toks[i].lower);
-            let negated = if state {
-                toks[..i].iter().rev().take(3).any(|t| t.is("not") || t.is("never"))
-            } else {
-                i > 0 && rules::contains(NEGATORS, &toks[i - 1].lower)
-            };
-            if !negated {
-                let found = if according {
-                    source_after(original, &toks, i + len, i == 0)
-                } else {
-                    source_before(original, &toks, i).or_else(|| {
-                        let inverted = (i == 0 || toks[i - 1].text == "," || toks[i - 1].is_close_quote())
-                            && rules::contains(INVERTING_VERBS, &toks[i].lower);
-                        if inverted {
-                            source_after(original, &toks, i + len, false).map(|(np, role, _)| (np, role, i))
-                        } else {
-                            None
-                        }
-                    })
-                };
-                if let Some((source, role, np_start)) = found {
-                    let before = |k: usize| if k > 0 { toks.get(k - 1) } else { None };
-                    let boundary = before(np_start);
-                    let postposed =
-                        according || boundary.is_some_and(|b| b.text == "," || b.is_close_quote()) || np_start == i;
-                    let marker = |t: Option<&Token>| t.is_some_and(|t| rules::contains(CONTRAST_MARKERS, &t.lower));
-                    let contrast =
-                        marker(boundary) || boundary.is_some_and(|b| b.text == ",") && marker(before(np_start - 1));
-                    let subordinate = concessive_before[np_start.min(toks.len())]
-                        || boundary.is_some_and(|b| rules::contains(SUBORDINATORS, &b.lower));
-                    let clause_start = toks.get(np_start).map_or(toks[i].start, |t| t.start.min(toks[i].start));
-                    out.push(Candidate {
-                        source,
-                        role,
-                        sentence: si,
-                        contrast,
-                        subordinate,
-                        postposed,
-                        quoted: false,
-                        clause_start,
-                        verb_end: toks[i + len - 1].end,
-                    });
-                }
+            if let Some(candidate) = candidate_at(original, &toks, i, len, according, &concessive_before) {
+                out.push(Candidate { sentence: si, ..candidate });
             }
             i += len;
         }

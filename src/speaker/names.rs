@@ -289,7 +289,10 @@ struct Conjunct {
     places: Vec<String>,
 }
 
-fn group(np: &[Token]) -> Option<Source> {
+/// The noun phrase split at "and", "or" and commas, each part with its
+/// words, its places ("officials in Seoul and Tokyo") and whether it has a
+/// group noun as its head.
+fn split_conjuncts(np: &[Token]) -> Vec<Conjunct> {
     let mut conjuncts: Vec<Conjunct> = vec![Conjunct::default()];
     let mut i = 0;
     while i < np.len() {
@@ -347,6 +350,11 @@ fn group(np: &[Token]) -> Option<Source> {
     for c in &mut conjuncts {
         c.words = normalise_adjectives(&c.words);
     }
+    conjuncts
+}
+
+fn group(np: &[Token]) -> Option<Source> {
+    let conjuncts = split_conjuncts(np);
     // Places become the adjective when every one is a country, or a capital
     // after a government noun ("officials in Seoul").
     let adjectives = |c: &Conjunct| -> Option<Vec<String>> {
