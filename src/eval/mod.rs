@@ -580,7 +580,9 @@ pub fn evaluate_label_files(
     }
     let mut sources: Vec<String> = label_files.iter().map(|p| p.display().to_string()).collect();
     sources.extend(outlook.iter().map(|p| p.display().to_string()));
-    Ok(evaluate("seeds", sources, &models.encoder.files().id, &items, &outlooks, &methods))
+    // The data set is named by its first label file ("seeds", "articles", "stance-dev").
+    let dataset = label_files.first().map_or_else(|| "labels".to_owned(), |f| crate::text::input::file_stem(f));
+    Ok(evaluate(&dataset, sources, &models.encoder.files().id, &items, &outlooks, &methods))
 }
 
 /// Loads the articles under `dir` (any layout `stance classify` reads) by id.
