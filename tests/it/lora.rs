@@ -72,10 +72,15 @@ fn merged_forward_equals_the_training_forward() {
     write_adapter(&dir, &encoder);
 
     let adapter = Adapter::load(&dir).unwrap();
-    let mut model =
-        TrainableBert::new(encoder.config().clone(), lora::load_base(&files.weights).unwrap(), adapter.metadata.scale());
+    let mut model = TrainableBert::new(
+        encoder.config().clone(),
+        lora::load_base(&files.weights).unwrap(),
+        adapter.metadata.scale(),
+    );
     for (module, (a, b)) in &adapter.pairs {
-        model.lora.insert(module.clone(), LoraPair { a: Var::from_tensor(a).unwrap(), b: Var::from_tensor(b).unwrap() });
+        model
+            .lora
+            .insert(module.clone(), LoraPair { a: Var::from_tensor(a).unwrap(), b: Var::from_tensor(b).unwrap() });
     }
     let tokens = encoder.tokenize(&TEXTS).unwrap();
     let ids: Vec<&[u32]> = tokens.iter().map(Vec::as_slice).collect();
@@ -136,8 +141,8 @@ fn seeded_training_is_reproducible_bit_for_bit() {
     let config = FineTuneConfig { rank: 2, layers: 1, epochs: 2, batch: 5, ..Default::default() };
     let tokenize = |t: &[&str]| encoder.tokenize(t);
     let run = || {
-        let tuned = fine_tune(encoder.config(), &files.weights, &tokenize, &[data.clone()], &[], &config, &mut |_| {})
-            .unwrap();
+        let tuned =
+            fine_tune(encoder.config(), &files.weights, &tokenize, &[data.clone()], &[], &config, &mut |_| {}).unwrap();
         let mut bits = Vec::new();
         for (module, (a, b)) in &tuned.pairs {
             assert!(module.starts_with("encoder.layer.1."), "only the top layer: {module}");
