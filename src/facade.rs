@@ -38,6 +38,7 @@ pub struct StanceBuilder {
     model: String,
     resolve: ResolveOptions,
     precision: Precision,
+    adapter: Option<PathBuf>,
     classifier: ClassifierChoice,
     stance_head: Option<PathBuf>,
     sentiment_head: Option<PathBuf>,
@@ -54,6 +55,7 @@ impl Default for StanceBuilder {
             model: encoder::DEFAULT_MODEL.to_owned(),
             resolve: ResolveOptions::default(),
             precision: Precision::default(),
+            adapter: None,
             classifier: ClassifierChoice::Auto,
             stance_head: None,
             sentiment_head: None,
@@ -84,6 +86,14 @@ impl StanceBuilder {
     /// Arithmetic of the encoder's linear layers (default fp32).
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
+        self
+    }
+
+    /// A LoRA adapter directory (`stance train --fine-tune`) merged into the
+    /// encoder's weights at load; the stance head should be the one trained
+    /// with it (heads of the base encoder are refused).
+    pub fn adapter(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.adapter = Some(dir.into());
         self
     }
 
@@ -142,8 +152,15 @@ impl StanceBuilder {
     /// Loads the encoder and the classifiers.
     pub fn build(self) -> Result<Stance> {
         let StanceBuilder { classifier, batch_size, prototypes, stance_head, sentiment_head, .. } = self;
-        let (encoder, mut notice) =
-            load_encoder(self.model, &self.resolve, self.precision, self.cache, self.threads, self.notice)?;
+        let (encoder, mut notice) = load_encoder(
+            self.model,
+            &self.resolve,
+            self.precision,
+            self.adapter,
+            self.cache,
+            self.threads,
+            self.notice,
+        )?;
         let heads = HeadChoice { stance: stance_head, sentiment: sentiment_head };
         let classifiers =
             choose_classifiers(&encoder, classifier, prototypes, &heads, &mut |l| notice(Notice::Info(l)))?;
@@ -154,8 +171,15 @@ impl StanceBuilder {
     /// threads and notices as [`build`](Self::build): for embeddings,
     /// training and evaluation, which choose their own classifiers.
     pub fn build_encoder(self) -> Result<Encoder> {
-        let (encoder, _) =
-            load_encoder(self.model, &self.resolve, self.precision, self.cache, self.threads, self.notice)?;
+        let (encoder, _) = load_encoder(
+            self.model,
+            &self.resolve,
+            self.precision,
+            self.adapter,
+            self.cache,
+            self.threads,
+            self.notice,
+        )?;
         Ok(encoder)
     }
 }
@@ -166,13 +190,17 @@ fn load_encoder(
     model: String,
     resolve: &ResolveOptions,
     precision: Precision,
+    adapter: Option<PathBuf>,
     cache: Option<PathBuf>,
     threads: Option<usize>,
     mut notice: NoticeFn,
 ) -> Result<(Encoder, NoticeFn)> {
     configure_threads(threads)?;
-    let mut encoder =
-        Encoder::load(&model, resolve, &mut |line| notice(Notice::Info(line)))?.with_precision(precision)?;
+    let mut encoder = Encoder::load(&model, resolve, &mut |line| notice(Notice::Info(line)))?;
+    if let Some(dir) = &adapter {
+        encoder = encoder.with_adapter(dir)?;
+    }
+    let mut encoder = encoder.with_precision(precision)?;
     if let Some(dir) = &cache {
         encoder = encoder.with_cache(dir, &mut |line| notice(Notice::Warning(&format!("embedding cache {line}"))))?;
     }

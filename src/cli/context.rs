@@ -12,6 +12,7 @@ pub struct Context {
     pub threads: Option<usize>,
     pub cache: Option<PathBuf>,
     pub precision: Precision,
+    pub adapter: Option<PathBuf>,
     pub quiet: bool,
 }
 
@@ -25,6 +26,9 @@ impl Context {
             Notice::Info(_) => {}
             Notice::Warning(line) => eprintln!("stance: warning: {line}"),
         });
+        if let Some(dir) = &self.adapter {
+            builder = builder.adapter(dir);
+        }
         if let Some(n) = self.threads {
             builder = builder.threads(n);
         }

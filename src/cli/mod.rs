@@ -52,6 +52,11 @@ pub struct Args {
     #[arg(long, global = true, env = "STANCE_PRECISION", value_enum, default_value_t = Precision::Fp32)]
     precision: Precision,
 
+    /// A LoRA adapter directory (from `stance train --fine-tune`) merged
+    /// into the encoder at load; pair it with the head trained with it.
+    #[arg(long, global = true, env = "STANCE_ADAPTER")]
+    adapter: Option<PathBuf>,
+
     /// Print nothing on stderr but errors.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -188,6 +193,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         threads: args.threads,
         cache: args.cache,
         precision: args.precision,
+        adapter: args.adapter,
         quiet: args.quiet,
     };
     match args.command {

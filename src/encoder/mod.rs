@@ -15,6 +15,7 @@ pub mod cache;
 pub mod fetch;
 pub mod files;
 pub(crate) mod kernels;
+pub mod lora;
 pub mod pooling;
 pub mod windows;
 
@@ -43,6 +44,8 @@ pub struct Encoder {
     precision: Precision,
     /// Vectors already computed, on disk (`--cache`).
     cache: Option<cache::EmbeddingCache>,
+    /// sha256 of the merged adapter's weights, if one is (see [`lora`]).
+    adapter_sha256: Option<String>,
     device: Device,
 }
 
@@ -156,6 +159,7 @@ impl Encoder {
             min_padded_len,
             precision: Precision::Fp32,
             cache: None,
+            adapter_sha256: None,
             device,
         })
     }
@@ -173,6 +177,38 @@ impl Encoder {
             other => format!("{sha}.{}", other.name()),
         };
         self.cache = Some(cache::EmbeddingCache::open(dir, &id, self.window, self.dims(), notify)?);
+        Ok(self)
+    }
+
+    /// Merges the LoRA adapter in `dir` ([`lora`]) into the f32 base weights
+    /// and rebuilds the model from them, so the adapted encoder runs at the
+    /// base model's speed. The base weights' sha256 must be the one the
+    /// adapter was trained on. Call it before [`with_precision`](Self::with_precision)
+    /// and [`with_cache`](Self::with_cache): both key on the merged weights.
+    pub fn with_adapter(mut self, dir: &std::path::Path) -> Result<Encoder> {
+        if self.cache.is_some() || self.precision != Precision::Fp32 || self.adapter_sha256.is_some() {
+            return Err(Error::Usage("load the adapter first: before --precision, --cache or another adapter".into()));
+        }
+        let adapter = lora::Adapter::load(dir)?;
+        let base_sha = self.base_weights_sha256()?;
+        if adapter.metadata.base_weights_sha256 != base_sha {
+            return Err(Error::ModelFile {
+                path: dir.join(lora::ADAPTER_METADATA),
+                message: format!(
+                    "adapter was trained on base weights sha256 {}…, the loaded encoder's are {}…; load its base model",
+                    &adapter.metadata.base_weights_sha256[..12.min(adapter.metadata.base_weights_sha256.len())],
+                    &base_sha[..12]
+                ),
+            });
+        }
+        let mut tensors = lora::load_base(&self.files.weights)?;
+        lora::merge(&mut tensors, &adapter, &dir.join(lora::ADAPTER_WEIGHTS))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &self.device);
+        self.model = BertModel::load(vb, &self.config).map_err(|e| Error::ModelFile {
+            path: dir.to_owned(),
+            message: format!("merged weights do not fit config.json: {}", files::one_line(&e.to_string())),
+        })?;
+        self.adapter_sha256 = Some(adapter.weights_sha256);
         Ok(self)
     }
 
@@ -222,8 +258,19 @@ impl Encoder {
 
     /// sha256 of the weights file (memoised in the tool's cache, see
     /// [`crate::digest::sha256_file_memo`]); heads record it to refuse
-    /// embeddings from another encoder.
+    /// embeddings from another encoder. With an adapter merged it is the
+    /// hash of base and adapter together ([`lora::adapted_sha256`]), so a
+    /// head of the base encoder is refused by the adapted one and back.
     pub fn weights_sha256(&self) -> Result<String> {
+        let base = self.base_weights_sha256()?;
+        Ok(match &self.adapter_sha256 {
+            Some(adapter) => lora::adapted_sha256(&base, adapter),
+            None => base,
+        })
+    }
+
+    /// sha256 of the base weights file, adapter or not.
+    pub fn base_weights_sha256(&self) -> Result<String> {
         crate::digest::sha256_file_memo(&self.files.weights, &files::default_cache_dir())
     }
 

@@ -13,6 +13,8 @@
 //! The shipped heads (`models/heads/`) are compiled into the binary.
 
 #[cfg(feature = "eval")]
+pub mod finetune;
+#[cfg(feature = "eval")]
 pub mod train;
 
 use crate::classify::lexicon::LexiconSentiment;
