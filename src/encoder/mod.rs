@@ -107,6 +107,7 @@ impl Encoder {
     /// Loads an encoder from its files.
     pub fn try_new(files: ModelFiles) -> Result<Encoder> {
         let config: Config = read_json(&files.config)?;
+        config.validate().map_err(|message| Error::ModelFile { path: files.config.clone(), message })?;
         // The model's tokenizer.json pads and truncates to 128 tokens;
         // sentence-transformers turns both off and windows by its own
         // max_seq_length. Do the same, or embeddings silently differ.

@@ -346,6 +346,36 @@ fn broken_models() {
     let out = f.run_with_model(&args, &dir);
     assert_one_line_error("config.json not JSON", &out, &["bad-config/config.json: "]);
 
+    // Sizes the forward pass divides or chunks by: refused at load, naming
+    // config.json, not left to fail (or panic) in a kernel or to blame the
+    // weights.
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.model.join("config.json")).unwrap()).unwrap();
+    for (field, value, gist) in [
+        ("hidden_size", 0, "hidden_size must be positive, not 0".to_owned()),
+        ("num_attention_heads", 0, "num_attention_heads must be positive, not 0".to_owned()),
+        (
+            "num_attention_heads",
+            5,
+            format!("hidden_size {} is not a multiple of num_attention_heads 5", common::TINY_HIDDEN),
+        ),
+        ("num_hidden_layers", 0, "num_hidden_layers must be positive, not 0".to_owned()),
+        ("vocab_size", 0, "vocab_size must be positive, not 0".to_owned()),
+        ("intermediate_size", 0, "intermediate_size must be positive, not 0".to_owned()),
+    ] {
+        let name = format!("config-{field}-{value}");
+        let dir = model_copy(&f, &name, "");
+        let mut changed = config.clone();
+        changed[field] = value.into();
+        std::fs::write(dir.join("config.json"), changed.to_string()).unwrap();
+        let out = f.run_with_model(&args, &dir);
+        assert_one_line_error(
+            &format!("config.json with {field} {value}"),
+            &out,
+            &[&format!("{name}/config.json: "), &gist],
+        );
+    }
+
     let shipped =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/prototypes.toml")).unwrap();
     let zero_temperature =
