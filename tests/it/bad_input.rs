@@ -474,6 +474,22 @@ fn heads_for_another_encoder() {
 }
 
 #[test]
+fn too_little_training_data() {
+    let f = Fixture::new();
+    let train = |task: &str, data: &str| f.run(&["train", "--task", task, "--data", data, "--out", "head"]);
+
+    let cases: &[(&str, &[u8], &[&str])] = &[
+        ("a NaN rating", b"6_1\t1.5\tGood.\n7_1\tnan\tOdd.\n", &["nyt.tsv:2: ", "rating NaN is outside"]),
+        ("an infinite rating", b"6_1\tinf\tOdd.\n", &["nyt.tsv:1: ", "rating inf is outside"]),
+        ("a rating off the scale", b"6_1\t-4.5\tOdd.\n", &["nyt.tsv:1: ", "rating -4.5 is outside the scale"]),
+    ];
+    for (case, bytes, fragments) in cases {
+        f.write("nyt.tsv", bytes);
+        assert_one_line_error(case, &train("sentiment", "nyt.tsv"), fragments);
+    }
+}
+
+#[test]
 fn keep_going_reports_bad_files_and_processes_the_rest() {
     let f = Fixture::new();
     f.write("in/1-good.txt", b"Talks will resume.\nBoth sides agreed.\n");
