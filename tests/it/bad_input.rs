@@ -478,7 +478,36 @@ fn too_little_training_data() {
     let f = Fixture::new();
     let train = |task: &str, data: &str| f.run(&["train", "--task", task, "--data", data, "--out", "head"]);
 
+    // Cross-validation needs a record per fold (5): one record used to end
+    // in an index out of bounds in the softmax fit.
+    f.write("one.jsonl", br#"{"text": "Talks resumed.", "stance": "likely"}"#);
+    assert_one_line_error(
+        "a single stance record",
+        &train("stance", "one.jsonl"),
+        &["one.jsonl: ", "1 labelled record(s); training needs at least 5, one per cross-validation fold"],
+    );
+    let four: Vec<String> =
+        (0..4).map(|i| format!(r#"{{"text": "Paragraph {i}.", "sentiment": "neutral"}}"#)).collect();
+    f.write("four.jsonl", four.join("\n").as_bytes());
+    assert_one_line_error(
+        "fewer sentiment records than folds",
+        &train("sentiment", "four.jsonl"),
+        &["four.jsonl: ", "4 labelled record(s); training needs at least 5"],
+    );
+
+    // The NYT ratings: a train split that is empty, or whose editorials all
+    // fall in one fold, used to panic the same way in the ridge fit.
     let cases: &[(&str, &[u8], &[&str])] = &[
+        (
+            "only test-split editorials",
+            b"5_1\t1.5\tGood.\n10_1\t-2\tBad.\n",
+            &["nyt.tsv: ", "the train split is empty"],
+        ),
+        (
+            "a single editorial",
+            b"6_1\t1.5\tGood.\n6_2\t-2\tBad.\n6_3\t0\tFair.\n",
+            &["nyt.tsv: ", "3 sentence(s) all fall in one cross-validation fold"],
+        ),
         ("a NaN rating", b"6_1\t1.5\tGood.\n7_1\tnan\tOdd.\n", &["nyt.tsv:2: ", "rating NaN is outside"]),
         ("an infinite rating", b"6_1\tinf\tOdd.\n", &["nyt.tsv:1: ", "rating inf is outside"]),
         ("a rating off the scale", b"6_1\t-4.5\tOdd.\n", &["nyt.tsv:1: ", "rating -4.5 is outside the scale"]),
