@@ -252,7 +252,7 @@ impl Encoder {
             return self.embed_tokens(&self.tokenize(texts)?, batch_size);
         };
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| cache.key(t)).collect();
-        let mut vectors: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.get(k)).collect();
+        let mut vectors = cache.get_many(&keys);
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
         if !missing.is_empty() {
             let fresh_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
