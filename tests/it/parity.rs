@@ -24,7 +24,7 @@ fn largest_difference(dir: &Path, ids: [&[u32]; 2]) -> f32 {
     let mut flat = Vec::new();
     let mut mask = Vec::new();
     for row in ids {
-        flat.extend(row.iter().copied().chain(std::iter::repeat(0).take(seq - row.len())));
+        flat.extend(row.iter().copied().chain(std::iter::repeat_n(0, seq - row.len())));
         mask.extend((0..seq).map(|j| u32::from(j < row.len())));
     }
     let input = Tensor::from_vec(flat, (2, seq), &dev).unwrap();
