@@ -21,6 +21,11 @@
 //! * [`results`] and [`output`]: records, the ranking, shards; their formats;
 //! * [`data`] and [`eval`]: data sets on disk; the evaluation harness.
 
+// Every unsafe operation, even inside an `unsafe fn`, sits in its own
+// `unsafe` block with a SAFETY comment: the fn's contract and the
+// operation's justification are separate things.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod classify;
 pub mod data;
 pub mod digest;

@@ -88,6 +88,11 @@ pub fn read(path: &Path, split: Split) -> Result<Vec<Sentence>> {
             .and_then(|e| e.parse::<u32>().ok())
             .ok_or_else(|| err("id must start with an editorial number (\"12_3\")"))?;
         let rating: f64 = rating.trim().parse().map_err(|_| err("rating is not a number"))?;
+        // `parse` takes "nan" and "inf"; either would poison the ridge fit
+        // and every metric without a word, and so would a rating off the scale.
+        if !(-4.0..=4.0).contains(&rating) {
+            return Err(err(&format!("rating {rating} is outside the scale of -4 to 4")));
+        }
         let s = Sentence { id: id.to_owned(), editorial, rating, text: sentence.to_owned() };
         if s.split() == split {
             out.push(s);
@@ -118,6 +123,21 @@ mod tests {
         std::fs::write(&path, "5_1\t0.5\tGood.\nx_1\tzz\tBad.\n").unwrap();
         let err = read(&path, Split::Test).unwrap_err().to_string();
         assert!(err.contains("nyt.tsv:2:"), "{err}");
+    }
+
+    #[test]
+    fn non_finite_and_off_scale_ratings_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nyt.tsv");
+        for (rating, shown) in
+            [("nan", "NaN"), ("inf", "inf"), ("-infinity", "-inf"), ("4.5", "4.5"), ("-4.01", "-4.01")]
+        {
+            std::fs::write(&path, format!("5_1\t0.5\tGood.\n6_1\t{rating}\tOdd.\n")).unwrap();
+            let err = read(&path, Split::Test).unwrap_err().to_string();
+            assert!(err.contains("nyt.tsv:2: ") && err.contains(&format!("rating {shown} is outside")), "{err}");
+        }
+        std::fs::write(&path, "5_1\t4\tBest.\n6_1\t-4.0\tWorst.\n").unwrap();
+        assert_eq!(read(&path, Split::Train).unwrap()[0].rating, -4.0);
     }
 
     /// The real data, when present: the documented split sizes.

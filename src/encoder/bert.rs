@@ -53,6 +53,41 @@ pub struct Config {
     pub model_type: Option<String>,
 }
 
+impl Config {
+    /// Checks the sizes the forward pass divides by, chunks by or indexes
+    /// with, so that a bad config.json is refused at load with a message
+    /// instead of reaching a kernel (a zero `hidden_size` would otherwise
+    /// end in `chunks_exact(0)`). The message names the offending field.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        for (field, value) in [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+        ] {
+            if value == 0 {
+                return Err(format!("{field} must be positive, not 0"));
+            }
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return Err(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.pad_token_id >= self.vocab_size {
+            return Err(format!("pad_token_id {} is outside the vocabulary of {}", self.pad_token_id, self.vocab_size));
+        }
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
+            return Err(format!("layer_norm_eps must be a small positive number, not {}", self.layer_norm_eps));
+        }
+        Ok(())
+    }
+}
+
 fn default_act() -> HiddenAct {
     HiddenAct::Gelu
 }
@@ -205,12 +240,8 @@ impl BertModel {
         if let Some(kind) = config.position_embedding_type.as_deref().filter(|k| *k != "absolute") {
             candle_core::bail!("unsupported position_embedding_type {kind:?}")
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
-            candle_core::bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                config.hidden_size,
-                config.num_attention_heads
-            )
+        if let Err(why) = config.validate() {
+            candle_core::bail!("{why}")
         }
         let prefix = config.model_type.clone().unwrap_or_else(|| "bert".to_owned());
         let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") { vb } else { vb.pp(prefix) };

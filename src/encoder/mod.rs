@@ -110,6 +110,7 @@ impl Encoder {
     /// Loads an encoder from its files.
     pub fn try_new(files: ModelFiles) -> Result<Encoder> {
         let config: Config = read_json(&files.config)?;
+        config.validate().map_err(|message| Error::ModelFile { path: files.config.clone(), message })?;
         // The model's tokenizer.json pads and truncates to 128 tokens;
         // sentence-transformers turns both off and windows by its own
         // max_seq_length. Do the same, or embeddings silently differ.
@@ -298,7 +299,7 @@ impl Encoder {
             return self.embed_tokens(&self.tokenize(texts)?, batch_size);
         };
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| cache.key(t)).collect();
-        let mut vectors: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.get(k)).collect();
+        let mut vectors = cache.get_many(&keys);
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
         if !missing.is_empty() {
             let fresh_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();

@@ -346,6 +346,36 @@ fn broken_models() {
     let out = f.run_with_model(&args, &dir);
     assert_one_line_error("config.json not JSON", &out, &["bad-config/config.json: "]);
 
+    // Sizes the forward pass divides or chunks by: refused at load, naming
+    // config.json, not left to fail (or panic) in a kernel or to blame the
+    // weights.
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.model.join("config.json")).unwrap()).unwrap();
+    for (field, value, gist) in [
+        ("hidden_size", 0, "hidden_size must be positive, not 0".to_owned()),
+        ("num_attention_heads", 0, "num_attention_heads must be positive, not 0".to_owned()),
+        (
+            "num_attention_heads",
+            5,
+            format!("hidden_size {} is not a multiple of num_attention_heads 5", common::TINY_HIDDEN),
+        ),
+        ("num_hidden_layers", 0, "num_hidden_layers must be positive, not 0".to_owned()),
+        ("vocab_size", 0, "vocab_size must be positive, not 0".to_owned()),
+        ("intermediate_size", 0, "intermediate_size must be positive, not 0".to_owned()),
+    ] {
+        let name = format!("config-{field}-{value}");
+        let dir = model_copy(&f, &name, "");
+        let mut changed = config.clone();
+        changed[field] = value.into();
+        std::fs::write(dir.join("config.json"), changed.to_string()).unwrap();
+        let out = f.run_with_model(&args, &dir);
+        assert_one_line_error(
+            &format!("config.json with {field} {value}"),
+            &out,
+            &[&format!("{name}/config.json: "), &gist],
+        );
+    }
+
     let shipped =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/prototypes.toml")).unwrap();
     let zero_temperature =
@@ -441,6 +471,51 @@ fn heads_for_another_encoder() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(records(&out).len(), 1);
     assert!(stderr(&out).starts_with("stance: using the zero-shot classifier: "), "{}", stderr(&out));
+}
+
+#[test]
+fn too_little_training_data() {
+    let f = Fixture::new();
+    let train = |task: &str, data: &str| f.run(&["train", "--task", task, "--data", data, "--out", "head"]);
+
+    // Cross-validation needs a record per fold (5): one record used to end
+    // in an index out of bounds in the softmax fit.
+    f.write("one.jsonl", br#"{"text": "Talks resumed.", "stance": "likely"}"#);
+    assert_one_line_error(
+        "a single stance record",
+        &train("stance", "one.jsonl"),
+        &["one.jsonl: ", "1 labelled record(s); training needs at least 5, one per cross-validation fold"],
+    );
+    let four: Vec<String> =
+        (0..4).map(|i| format!(r#"{{"text": "Paragraph {i}.", "sentiment": "neutral"}}"#)).collect();
+    f.write("four.jsonl", four.join("\n").as_bytes());
+    assert_one_line_error(
+        "fewer sentiment records than folds",
+        &train("sentiment", "four.jsonl"),
+        &["four.jsonl: ", "4 labelled record(s); training needs at least 5"],
+    );
+
+    // The NYT ratings: a train split that is empty, or whose editorials all
+    // fall in one fold, used to panic the same way in the ridge fit.
+    let cases: &[(&str, &[u8], &[&str])] = &[
+        (
+            "only test-split editorials",
+            b"5_1\t1.5\tGood.\n10_1\t-2\tBad.\n",
+            &["nyt.tsv: ", "the train split is empty"],
+        ),
+        (
+            "a single editorial",
+            b"6_1\t1.5\tGood.\n6_2\t-2\tBad.\n6_3\t0\tFair.\n",
+            &["nyt.tsv: ", "3 sentence(s) all fall in one cross-validation fold"],
+        ),
+        ("a NaN rating", b"6_1\t1.5\tGood.\n7_1\tnan\tOdd.\n", &["nyt.tsv:2: ", "rating NaN is outside"]),
+        ("an infinite rating", b"6_1\tinf\tOdd.\n", &["nyt.tsv:1: ", "rating inf is outside"]),
+        ("a rating off the scale", b"6_1\t-4.5\tOdd.\n", &["nyt.tsv:1: ", "rating -4.5 is outside the scale"]),
+    ];
+    for (case, bytes, fragments) in cases {
+        f.write("nyt.tsv", bytes);
+        assert_one_line_error(case, &train("sentiment", "nyt.tsv"), fragments);
+    }
 }
 
 #[test]

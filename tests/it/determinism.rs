@@ -217,3 +217,77 @@ fn cached_embeddings_give_the_same_output() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("embedding cache") && stderr.contains("damaged"), "{stderr}");
 }
+
+/// Two runs sharing a `--cache` at the same time, on different inputs,
+/// lose nothing: every vector either of them stored is in the file after
+/// (the cache file is locked; an open during the other run's append used to
+/// take its half-written record for damage and cut the file back). The
+/// truth is the same two runs one after the other; a few rounds start the
+/// second run a little later each time, so that it opens while the first
+/// appends.
+#[test]
+fn concurrent_runs_sharing_a_cache_lose_nothing() {
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let model = common::write_tiny_bert(&tmp.path().join("tiny"));
+    // Several chunks of paragraphs per run, so each appends many times.
+    let inputs: Vec<PathBuf> = (0..2)
+        .map(|run| {
+            let path = tmp.path().join(format!("run-{run}.jsonl"));
+            let body: String = (0..2500)
+                .map(|i| serde_json::json!({"id": format!("r{run}-{i}"), "text": format!("Run {run}, talk {i}.")}))
+                .map(|record| record.to_string() + "\n")
+                .collect();
+            std::fs::write(&path, body).unwrap();
+            path
+        })
+        .collect();
+    let start = |input: &Path, cache: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_stance"))
+            .arg("classify")
+            .arg(input)
+            .args(["--format", "jsonl", "--quiet", "--classifier", "zero-shot", "--cache"])
+            .arg(cache)
+            .arg("--model")
+            .arg(&model)
+            .env("STANCE_CACHE_DIR", tmp.path().join("cache"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let finish = |child: std::process::Child, what: &str| {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && stderr.is_empty(), "{what}: {stderr}");
+    };
+    let encoder = stance::encoder::Encoder::try_new(
+        stance::encoder::ModelFiles::from_dir("tiny", &model, stance::encoder::Source::LocalDir).unwrap(),
+    )
+    .unwrap();
+    let sha = stance::digest::sha256_file(&model.join("model.safetensors")).unwrap();
+    let count = |dir: &Path| {
+        stance::encoder::cache::EmbeddingCache::open(dir, &sha, encoder.window(), encoder.dims(), &mut |note| {
+            panic!("{}: {note}", dir.display())
+        })
+        .unwrap()
+        .len()
+    };
+
+    let sequential = tmp.path().join("sequential");
+    for input in &inputs {
+        finish(start(input, &sequential), "sequential run");
+    }
+    let expected = count(&sequential);
+    assert!(expected > 5000, "{expected} vectors");
+    for round in 0..4 {
+        let shared = tmp.path().join(format!("shared-{round}"));
+        let first = start(&inputs[0], &shared);
+        std::thread::sleep(std::time::Duration::from_millis(150 * round));
+        let second = start(&inputs[1], &shared);
+        finish(first, &format!("round {round}, first run"));
+        finish(second, &format!("round {round}, second run"));
+        assert_eq!(count(&shared), expected, "round {round}: vectors lost");
+    }
+}

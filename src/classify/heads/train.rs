@@ -57,7 +57,8 @@ impl Default for SoftmaxConfig {
 /// `[3, features]` and `b`.
 pub fn fit_softmax(x: &[Vec<f32>], y: &[usize], l2: f64, config: &SoftmaxConfig) -> Result<(Vec<f32>, [f32; 3])> {
     let dev = Device::Cpu;
-    let (n, f) = (x.len(), x[0].len());
+    let Some(first) = x.first() else { return Err(Error::Usage("softmax regression: no examples to fit".into())) };
+    let (n, f) = (x.len(), first.len());
     let xs = Tensor::from_vec(x.concat(), (n, f), &dev)?;
     let ys = Tensor::from_vec(y.iter().map(|&v| v as u32).collect::<Vec<_>>(), n, &dev)?;
     let w = Var::zeros((f, 3), DType::F32, &dev)?;
@@ -111,6 +112,7 @@ pub fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
 
 /// Macro-F1 of each candidate penalty under k-fold cross-validation.
 pub fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfig) -> Result<Vec<(f64, f64)>> {
+    check_folds(x.len(), config.folds).map_err(Error::Usage)?;
     let fold = folds(x.len(), config.folds, config.seed);
     let mut scores = Vec::new();
     for &l2 in &config.l2_grid {
@@ -127,6 +129,26 @@ pub fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfi
         scores.push((l2, Confusion::new(3, y, &predicted).macro_f1()));
     }
     Ok(scores)
+}
+
+/// Refuses a cross-validation that cannot run: fewer than two folds, or
+/// fewer examples than folds (a fold without examples scores nothing, and
+/// a single example leaves its fold nothing to train on).
+fn check_folds(examples: usize, folds: usize) -> std::result::Result<(), String> {
+    if folds < 2 {
+        return Err(format!("cross-validation needs at least 2 folds, not {folds}"));
+    }
+    if examples < folds {
+        return Err(format!(
+            "{examples} labelled record(s); training needs at least {folds}, one per cross-validation fold"
+        ));
+    }
+    Ok(())
+}
+
+/// The files of a training run, as one path for an error message.
+fn named(files: &[PathBuf]) -> PathBuf {
+    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ").into()
 }
 
 /// Texts and stance labels of label files that carry their own text.
@@ -198,6 +220,8 @@ pub fn train_softmax_head(
     log: &mut dyn FnMut(&str),
 ) -> Result<(HeadMetadata, Weights)> {
     let (texts, y, data) = read_label_data(task, files)?;
+    // Before embedding: a run that cannot cross-validate fails at once.
+    check_folds(texts.len(), config.folds).map_err(|why| Error::input(named(files), None, why))?;
     log(&format!("embedding {} training paragraphs", texts.len()));
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let x = encoder.embed(&refs, TRAIN_BATCH)?;
@@ -224,7 +248,8 @@ pub fn train_softmax_head(
 
 /// Ridge regression with an unpenalised intercept, solved exactly.
 pub fn fit_ridge(x: &[Vec<f32>], y: &[f64], l2: f64) -> Result<(Vec<f32>, f32)> {
-    let (n, f) = (x.len(), x[0].len());
+    let Some(first) = x.first() else { return Err(Error::Usage("ridge regression: no examples to fit".into())) };
+    let (n, f) = (x.len(), first.len());
     let mean_x: Vec<f64> = (0..f).map(|j| x.iter().map(|r| r[j] as f64).sum::<f64>() / n as f64).collect();
     let mean_y = y.iter().sum::<f64>() / n as f64;
     let xc = nalgebra::DMatrix::from_fn(n, f, |i, j| x[i][j] as f64 - mean_x[j]);
@@ -268,6 +293,25 @@ pub fn train_sentiment(
     log: &mut dyn FnMut(&str),
 ) -> Result<(HeadMetadata, Weights)> {
     let train = nyt::read(nyt_path, Split::Train)?;
+    if config.folds < 2 {
+        return Err(Error::Usage(format!("cross-validation needs at least 2 folds, not {}", config.folds)));
+    }
+    let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
+    // Every fold's model trains on the other folds: sentences from a single
+    // fold would leave the fit of that fold nothing to learn from.
+    let used: std::collections::BTreeSet<u32> = (0..train.len()).map(fold_of).collect();
+    if used.len() < 2 {
+        let why = match train.first() {
+            None => "the train split is empty (editorials divisible by 5 are the test split)".to_owned(),
+            Some(_) => format!(
+                "the train split's {} sentence(s) all fall in one cross-validation fold (fold = (editorial / 5) % {}); \
+                 training needs editorials from at least two folds",
+                train.len(),
+                config.folds
+            ),
+        };
+        return Err(Error::input(nyt_path, None, why));
+    }
     let lexicon = LexiconSentiment::default();
     let features: Vec<String> =
         std::iter::once("embedding".to_owned()).chain(LEXICON_FEATURES.iter().map(|s| s.to_string())).collect();
@@ -278,7 +322,6 @@ pub fn train_sentiment(
         train.iter().zip(&embeddings).map(|(s, e)| super::featurise(&features, &s.text, e, &lexicon)).collect();
     let y: Vec<f64> = train.iter().map(|s| s.rating / 4.0).collect();
     let all: Vec<usize> = (0..train.len()).collect();
-    let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
 
     // Out-of-fold predictions for every train sentence, folds grouped by
     // editorial, so each sentence is predicted by a model that never saw
@@ -411,6 +454,20 @@ mod tests {
         let y: Vec<f64> = x.iter().map(|v| 0.5 + 2.0 * v[0] as f64 - 1.0 * v[1] as f64).collect();
         let (w, b) = fit_ridge(&x, &y, 1e-9).unwrap();
         assert!((w[0] - 2.0).abs() < 1e-3 && (w[1] + 1.0).abs() < 1e-3 && (b - 0.5).abs() < 1e-3, "{w:?} {b}");
+    }
+
+    #[test]
+    fn too_few_examples_are_refused_not_a_panic() {
+        let config = SoftmaxConfig { steps: 5, ..Default::default() };
+        let err = fit_softmax(&[], &[], 1e-3, &config).unwrap_err().to_string();
+        assert!(err.contains("no examples"), "{err}");
+        let err = fit_ridge(&[], &[], 1e-3).unwrap_err().to_string();
+        assert!(err.contains("no examples"), "{err}");
+        let x = vec![vec![1.0, 0.0]; 4];
+        let err = cross_validate_softmax(&x, &[0, 1, 2, 0], &config).unwrap_err().to_string();
+        assert!(err.contains("4 labelled record(s); training needs at least 5"), "{err}");
+        let err = cross_validate_softmax(&x, &[0, 1, 2, 0], &SoftmaxConfig { folds: 1, ..config }).unwrap_err();
+        assert!(err.to_string().contains("at least 2 folds"), "{err}");
     }
 
     #[test]

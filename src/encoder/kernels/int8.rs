@@ -207,10 +207,12 @@ mod avx2 {
     use super::{MR, NR, STEP};
     use std::arch::x86_64::*;
 
-    /// One `MR × NR` tile of `dot_block`: `vpmaddubsw` multiplies u8 by
-    /// i8 and adds pairs into i16 (exact: see the module docs), `vpmaddwd`
-    /// by ones widens pairs into i32, and the eight accumulators are
-    /// reduced with horizontal adds at the end.
+    /// `dot_block` with the AVX2 tile kernel, one `MR × NR` tile at a time.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2. The slices' shapes are checked here (a
+    /// mismatch panics instead of reading out of bounds).
     #[target_feature(enable = "avx2")]
     pub unsafe fn dot_block(xs: &[u8], ws: &[i8], stride: usize, sums: &mut [i32]) {
         let units = ws.len() / stride;
@@ -218,43 +220,63 @@ mod avx2 {
         assert!(sums.len() >= MR * units);
         let mut tile = [0i32; MR * NR];
         for n in (0..units).step_by(NR) {
-            // SAFETY: as asserted, rows n and n + 1 lie inside `ws`.
-            dot_tile(xs, &ws[n * stride..(n + NR) * stride], stride, &mut tile);
+            // SAFETY: the caller vouches for AVX2; as asserted above, `xs`
+            // holds MR rows of `stride` bytes, rows n and n + 1 of `ws` lie
+            // inside it, and `stride` is a multiple of STEP: dot_tile's
+            // contract.
+            unsafe { dot_tile(xs, &ws[n * stride..(n + NR) * stride], stride, &mut tile) };
             for i in 0..MR {
                 sums[i * units + n..i * units + n + NR].copy_from_slice(&tile[i * NR..(i + 1) * NR]);
             }
         }
     }
 
+    /// One `MR × NR` tile of `dot_block`: `vpmaddubsw` multiplies u8 by
+    /// i8 and adds pairs into i16 (exact: see the module docs), `vpmaddwd`
+    /// by ones widens pairs into i32, and the eight accumulators are
+    /// reduced with horizontal adds at the end.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2, `xs.len() >= MR * stride`,
+    /// `ws.len() >= NR * stride` and `stride` must be a multiple of
+    /// [`STEP`]: the loads are unchecked.
     #[target_feature(enable = "avx2")]
     #[inline]
     unsafe fn dot_tile(xs: &[u8], ws: &[i8], stride: usize, tile: &mut [i32; MR * NR]) {
-        let ones = _mm256_set1_epi16(1);
-        let mut acc = [_mm256_setzero_si256(); MR * NR];
-        let (xp, wp) = (xs.as_ptr(), ws.as_ptr());
-        let mut k = 0;
-        while k < stride {
-            // SAFETY: k + 32 ≤ stride and every row is `stride` bytes, so
-            // each load stays inside the slices checked above.
-            let w0 = _mm256_loadu_si256(wp.add(k) as *const __m256i);
-            let w1 = _mm256_loadu_si256(wp.add(stride + k) as *const __m256i);
-            for i in 0..MR {
-                let x = _mm256_loadu_si256(xp.add(i * stride + k) as *const __m256i);
-                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones);
-                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones);
-                acc[i * NR] = _mm256_add_epi32(acc[i * NR], p0);
-                acc[i * NR + 1] = _mm256_add_epi32(acc[i * NR + 1], p1);
+        debug_assert!(xs.len() >= MR * stride && ws.len() >= NR * stride && stride % STEP == 0);
+        // SAFETY: AVX2 is there (the caller's promise), so every intrinsic
+        // may run. Each load reads STEP bytes at row offset k with
+        // k + STEP <= stride, inside rows the caller guarantees exist, and
+        // the store writes four i32 at `pair * 4 + 4 <= MR * NR` of `tile`.
+        // One block for the whole body: on older compilers the arithmetic
+        // intrinsics are unsafe too, on newer ones only the loads and store.
+        unsafe {
+            let ones = _mm256_set1_epi16(1);
+            let mut acc = [_mm256_setzero_si256(); MR * NR];
+            let (xp, wp) = (xs.as_ptr(), ws.as_ptr());
+            let mut k = 0;
+            while k < stride {
+                let w0 = _mm256_loadu_si256(wp.add(k) as *const __m256i);
+                let w1 = _mm256_loadu_si256(wp.add(stride + k) as *const __m256i);
+                for i in 0..MR {
+                    let x = _mm256_loadu_si256(xp.add(i * stride + k) as *const __m256i);
+                    let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones);
+                    let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones);
+                    acc[i * NR] = _mm256_add_epi32(acc[i * NR], p0);
+                    acc[i * NR + 1] = _mm256_add_epi32(acc[i * NR + 1], p1);
+                }
+                k += STEP;
             }
-            k += STEP;
-        }
-        // Each pair of rows: [r0c0, r0c1, r1c0, r1c1].
-        for pair in 0..MR / 2 {
-            let a = &acc[pair * 2 * NR..(pair + 1) * 2 * NR];
-            let t0 = _mm256_hadd_epi32(a[0], a[1]);
-            let t1 = _mm256_hadd_epi32(a[2], a[3]);
-            let u = _mm256_hadd_epi32(t0, t1);
-            let sum = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
-            _mm_storeu_si128(tile.as_mut_ptr().add(pair * 4) as *mut __m128i, sum);
+            // Each pair of rows: [r0c0, r0c1, r1c0, r1c1].
+            for pair in 0..MR / 2 {
+                let a = &acc[pair * 2 * NR..(pair + 1) * 2 * NR];
+                let t0 = _mm256_hadd_epi32(a[0], a[1]);
+                let t1 = _mm256_hadd_epi32(a[2], a[3]);
+                let u = _mm256_hadd_epi32(t0, t1);
+                let sum = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+                _mm_storeu_si128(tile.as_mut_ptr().add(pair * 4) as *mut __m128i, sum);
+            }
         }
     }
 }

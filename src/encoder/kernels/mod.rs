@@ -21,6 +21,11 @@ macro_rules! dispatch {
     ($(#[$doc:meta])* $vis:vis fn $name:ident = $generic:ident ($($arg:ident : $ty:ty),*) $(-> $ret:ty)?) => {
         $(#[$doc])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            /// `$generic` compiled for AVX2.
+            ///
+            /// # Safety
+            ///
+            /// The CPU must support AVX2; nothing else (the body is safe code).
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
             unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
@@ -170,34 +175,39 @@ impl CustomOp1 for Attention<'_> {
         if qkv.len() != batch * seq * 3 * hidden || self.keys.len() != batch {
             candle_core::bail!("attention: input does not match [{batch}·{seq}, 3·{hidden}]")
         }
-        let mut out = vec![0f32; batch * seq * hidden];
-        let out_ptr = SyncPtr(out.as_mut_ptr());
-        (0..batch * heads).into_par_iter().for_each(|task| {
+        let shape = Shape::from_dims(&[batch * seq, hidden]);
+        if qkv.is_empty() {
+            // Nothing to attend to; and the chunk sizes below must not be zero.
+            return Ok((CpuStorage::F32(Vec::new()), shape));
+        }
+        // Each (sequence, head) task writes its head's context into a block
+        // of its own, `[seq, head_dim]`, and a second pass interleaves the
+        // heads into BERT's `[seq, hidden]` rows. A head's columns of the
+        // output are not contiguous, so the tasks cannot be handed disjoint
+        // slices of `out` itself; splitting `out` by sequence instead would
+        // leave one task per sequence, too few for a batch of one. The copy
+        // moves bits without arithmetic, so the output is unchanged.
+        let block = seq * head_dim;
+        let mut contexts = vec![0f32; batch * heads * block];
+        contexts.par_chunks_mut(block).enumerate().for_each(|(task, ctx)| {
             let (b, head) = (task / heads, task % heads);
-            // SAFETY: task (b, head) writes only the head's columns of
-            // sequence b's rows; no two tasks share an element, and `out`
-            // outlives the parallel loop.
-            let out = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(b * seq * hidden), seq * hidden) };
             let rows = &qkv[b * seq * 3 * hidden..(b + 1) * seq * 3 * hidden];
             let is_key = {
                 let mut mask = vec![false; seq];
                 self.keys[b].iter().filter(|&&j| j < seq).for_each(|&j| mask[j] = true);
                 mask
             };
-            attend_head(rows, out, &self.keys[b], &is_key, self.shape, head);
+            attend_head(rows, ctx, &self.keys[b], &is_key, self.shape, head);
         });
-        Ok((CpuStorage::F32(out), Shape::from_dims(&[batch * seq, hidden])))
-    }
-}
-
-#[derive(Clone, Copy)]
-struct SyncPtr(*mut f32);
-// SAFETY: used only for disjoint writes from the attention tasks.
-unsafe impl Send for SyncPtr {}
-unsafe impl Sync for SyncPtr {}
-impl SyncPtr {
-    fn get(self) -> *mut f32 {
-        self.0
+        let mut out = vec![0f32; batch * seq * hidden];
+        out.par_chunks_mut(seq * hidden).zip(contexts.par_chunks(heads * block)).for_each(|(out, ctx)| {
+            for (head, ctx) in ctx.chunks_exact(block).enumerate() {
+                for (row, ctx) in out.chunks_exact_mut(hidden).zip(ctx.chunks_exact(head_dim)) {
+                    row[head * head_dim..(head + 1) * head_dim].copy_from_slice(ctx);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(out), shape))
     }
 }
 
@@ -208,7 +218,8 @@ dispatch!(
 );
 
 /// One head of one sequence: scores = q·kᵀ/√d over the allowed keys,
-/// softmax, context = probabilities·v. Every sum runs in a fixed order.
+/// softmax, context = probabilities·v, into `out` (`[seq, head_dim]`, rows
+/// of masked queries left as they are). Every sum runs in a fixed order.
 #[inline(always)]
 fn attend_head_generic(
     rows: &[f32],
@@ -255,7 +266,7 @@ fn attend_head_generic(
             }
             let sum: f32 = sum_fixed(scores);
             let inv = 1.0 / sum;
-            let ctx = &mut out[i * hidden + head * d..i * hidden + head * d + d];
+            let ctx = &mut out[i * d..(i + 1) * d];
             match d {
                 32 => context::<32>(scores, inv, rows, keys, stride, v_off, ctx),
                 64 => context::<64>(scores, inv, rows, keys, stride, v_off, ctx),
