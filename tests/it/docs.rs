@@ -6,6 +6,8 @@
 use crate::repo;
 use std::process::Command;
 
+/// The subcommands.
+const COMMANDS: [&str; 6] = ["classify", "rank", "speakers", "eval", "train", "model"];
 /// Subcommands that take a subcommand of their own.
 const NESTED: [(&str, &[&str]); 2] = [("eval", &["agreement", "loao"]), ("model", &["fetch", "info"])];
 
@@ -55,11 +57,13 @@ fn documented_commands_and_flags_exist() {
     let commands = documented_commands();
     assert!(commands.len() >= 10, "found only {} documented commands", commands.len());
     for (file, words) in commands {
+        // Global options may come before the subcommand.
         let mut path: Vec<&str> = Vec::new();
-        if let Some(first) = words.first().filter(|w| !w.starts_with('-')) {
+        if let Some(at) = words.iter().position(|w| COMMANDS.contains(&w.as_str())) {
+            let first = words[at].as_str();
             path.push(first);
-            if let Some((_, subs)) = NESTED.iter().find(|(c, _)| c == first) {
-                if let Some(second) = words.get(1).filter(|w| subs.contains(&w.as_str())) {
+            if let Some((_, subs)) = NESTED.iter().find(|(c, _)| *c == first) {
+                if let Some(second) = words.get(at + 1).filter(|w| subs.contains(&w.as_str())) {
                     path.push(second);
                 }
             }
