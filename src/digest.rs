@@ -3,6 +3,7 @@
 //! retrain can prove it used the committed data.
 
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
@@ -57,6 +58,17 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One training file and its content hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// As given to `stance train` (relative to the repository for shipped heads).
+    pub path: String,
+    /// sha256 of the file's bytes when the head was trained.
+    pub sha256: String,
+    /// Examples used from it.
+    pub records: usize,
 }
 
 #[cfg(test)]

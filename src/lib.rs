@@ -34,6 +34,7 @@ pub mod error;
 #[cfg(feature = "eval")]
 pub mod eval;
 mod facade;
+pub mod label;
 #[cfg(feature = "eval")]
 pub mod metrics;
 pub mod output;

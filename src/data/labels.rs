@@ -6,8 +6,8 @@
 //! or mistyped field, an unknown label value, a duplicate paragraph, or a
 //! paragraph number the article does not have.
 
-use crate::classify::Task;
 use crate::error::{Error, Result};
+use crate::label::Task;
 use crate::text::article::Article;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};

@@ -65,7 +65,7 @@ pub struct AdapterMetadata {
     pub layers: Vec<usize>,
     #[serde(default)]
     /// The files the adapter was trained on, with their hashes.
-    pub training_data: Vec<crate::classify::heads::DataFile>,
+    pub training_data: Vec<crate::digest::DataFile>,
     #[serde(default)]
     /// The training settings.
     pub hyper_parameters: serde_json::Value,

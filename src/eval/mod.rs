@@ -10,7 +10,7 @@ use crate::data::labels::{LabelRecord, OutlookRecord};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::eval::baselines::{keyword_stance, LexiconSentiment};
-use crate::metrics::{self, Confusion, ReliabilityBin};
+use crate::metrics::{self, Confusion};
 use crate::pipeline::{Classifiers, Scores, BOILERPLATE_SCORES};
 use crate::speaker::NARRATOR;
 use crate::text::article::Article;
@@ -23,17 +23,12 @@ pub mod loao;
 pub mod nyt;
 pub mod report;
 
+pub use crate::metrics::{task_metrics, TaskMetrics, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CALIBRATION_BINS};
 pub use agreement::{agreement, FieldAgreement};
 pub use loao::{loao_stance, LoaoFold};
 
 /// Version of the JSON report's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
-/// Bootstrap resamples for the macro-F1 interval.
-pub const BOOTSTRAP_RESAMPLES: usize = 1000;
-/// Seed of the bootstrap, fixed so reports are reproducible.
-pub const BOOTSTRAP_SEED: u64 = 2026;
-/// Confidence bins of the calibration error.
-pub const CALIBRATION_BINS: usize = 10;
 
 /// One method's predictions on the evaluated paragraphs (each `None` when
 /// the method does not answer that question).
@@ -56,41 +51,6 @@ pub struct MethodOutput {
     /// Whether the method treats each paragraph as boilerplate (excluded
     /// from article scores).
     pub boilerplate: Option<Vec<bool>>,
-}
-
-/// The scores of one method on one classification task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskMetrics {
-    /// The method's name.
-    pub method: String,
-    /// Paragraphs with a gold label for the task.
-    pub n: usize,
-    /// Share of items whose most probable label is the gold one.
-    pub accuracy: f64,
-    /// Unweighted mean of the per-class F1.
-    pub macro_f1: f64,
-    /// 95% bootstrap interval of macro-F1.
-    pub macro_f1_ci: [f64; 2],
-    /// Per-class F1 weighted by support.
-    pub weighted_f1: f64,
-    /// Cohen's kappa between the method and the gold labels.
-    pub kappa: f64,
-    /// Expected calibration error, 10 bins.
-    pub ece: f64,
-    /// Precision, recall and F1 per label.
-    pub per_class: Vec<metrics::ClassScores>,
-    /// Label order of `confusion`.
-    pub labels: Vec<String>,
-    /// `confusion[gold][predicted]`.
-    pub confusion: Vec<Vec<usize>>,
-    /// Reliability diagram bins (confidence against accuracy).
-    pub reliability: Vec<ReliabilityBin>,
-    /// Pearson's r between valence and gold ratings (rating data only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pearson: Option<f64>,
-    /// Spearman's rho between valence and gold ratings (rating data only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spearman: Option<f64>,
 }
 
 /// Speaker accuracy of one method.
@@ -177,33 +137,6 @@ impl EvalReport {
             Task::Sentiment => &self.sentiment,
         };
         rows.iter().find(|m| m.method == method)
-    }
-}
-
-/// Scores one method's probabilities against gold label indices.
-pub fn task_metrics(task: Task, method: &str, gold: &[usize], probabilities: &[Probabilities]) -> TaskMetrics {
-    let labels = task.labels();
-    let predicted: Vec<usize> = probabilities.iter().map(argmax).collect();
-    let confusion = Confusion::new(labels.len(), gold, &predicted);
-    let confidence: Vec<f64> = probabilities.iter().map(|p| p[argmax(p)] as f64).collect();
-    let correct: Vec<bool> = gold.iter().zip(&predicted).map(|(g, p)| g == p).collect();
-    let (lo, hi) =
-        metrics::bootstrap_macro_f1(labels.len(), gold, &predicted, BOOTSTRAP_RESAMPLES, 0.95, BOOTSTRAP_SEED);
-    TaskMetrics {
-        method: method.to_owned(),
-        n: gold.len(),
-        accuracy: confusion.accuracy(),
-        macro_f1: confusion.macro_f1(),
-        macro_f1_ci: [lo, hi],
-        weighted_f1: confusion.weighted_f1(),
-        kappa: confusion.kappa(),
-        ece: metrics::expected_calibration_error(&confidence, &correct, CALIBRATION_BINS),
-        per_class: confusion.class_scores(labels),
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        confusion: confusion.counts,
-        reliability: metrics::reliability(&confidence, &correct, CALIBRATION_BINS),
-        pearson: None,
-        spearman: None,
     }
 }
 

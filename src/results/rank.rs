@@ -107,7 +107,7 @@ impl Ranker {
             "unlikely" => (Some(&mut tally.unlikely), r.stance_scores.unlikely),
             _ => (None, 0.0),
         };
-        if let Some(k) = crate::classify::Task::Stance.index_of(&r.stance) {
+        if let Some(k) = crate::label::Task::Stance.index_of(&r.stance) {
             tally.counts[k] += 1;
         }
         if let Some(slot) = slot {

@@ -4,7 +4,7 @@
 //! decimals when a record is made, so every output format, and every
 //! aggregation over records, sees the same numbers on every run.
 
-use crate::classify::Probabilities;
+use crate::label::Probabilities;
 use serde::{Deserialize, Serialize};
 
 /// Probabilities of the stance labels.
@@ -138,7 +138,7 @@ impl RecordReader {
 /// Checks what serde cannot: labels from the task's set, probabilities in
 /// [0, 1], paragraphs numbered from 1.
 fn validate(r: &ParagraphRecord) -> Result<(), String> {
-    use crate::classify::Task;
+    use crate::label::Task;
     if r.paragraph == 0 {
         return Err("\"paragraph\" must be 1 or more".into());
     }

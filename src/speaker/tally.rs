@@ -1,7 +1,7 @@
 //! Who says what across articles: one row per speaker with their stance
 //! counts, tone and a representative quotation (`stance speakers`).
 
-use crate::classify::Task;
+use crate::label::Task;
 use crate::results::record::{round_score, ParagraphRecord};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};

@@ -397,7 +397,7 @@ pub fn train_fine_tuned(
         let vectors = adapted.embed(&refs, super::train::TRAIN_BATCH)?;
         let probs: Vec<Probabilities> =
             vectors.iter().map(|v| head_predict(&tuned.head_weight, &tuned.head_bias, v)).collect();
-        let m = crate::eval::task_metrics(Task::Stance, "fine-tuned", &dev_y, &probs);
+        let m = crate::metrics::task_metrics(Task::Stance, "fine-tuned", &dev_y, &probs);
         log(&format!(
             "dev (merged encoder, full windows): macro-F1 {:.4} [{:.3}, {:.3}], accuracy {:.4}, ECE {:.4}; frozen warm start {:?}",
             m.macro_f1, m.macro_f1_ci[0], m.macro_f1_ci[1], m.accuracy, m.ece, tuned.frozen_dev_macro_f1

@@ -32,16 +32,7 @@ pub const WEIGHTS_FILE: &str = "head.safetensors";
 /// Name of a head's metadata file.
 pub const METADATA_FILE: &str = "head.json";
 
-/// One training file and its content hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataFile {
-    /// As given to `stance train` (relative to the repository for shipped heads).
-    pub path: String,
-    /// sha256 of the file's bytes when the head was trained.
-    pub sha256: String,
-    /// Examples used from it.
-    pub records: usize,
-}
+pub use crate::digest::DataFile;
 
 /// What a head is and how it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
