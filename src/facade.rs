@@ -236,11 +236,7 @@ fn choose_classifiers(
         )
     };
     let zero_shot = || -> Result<Classifiers> {
-        let prototypes = match &prototypes {
-            Some(path) => PrototypeFile::load(path)?,
-            None => PrototypeFile::builtin()?,
-        };
-        Classifiers::zero_shot(encoder, &prototypes)
+        Classifiers::zero_shot(encoder, &PrototypeFile::load_or_builtin(prototypes.as_deref())?)
     };
     match choice {
         ClassifierChoice::ZeroShot => zero_shot(),

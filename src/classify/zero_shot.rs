@@ -44,6 +44,11 @@ impl PrototypeFile {
         PrototypeFile::parse(BUILTIN_PROTOTYPES, Path::new(BUILTIN_NAME))
     }
 
+    /// The file at `path` when one is given, else the shipped prototypes.
+    pub fn load_or_builtin(path: Option<&Path>) -> Result<PrototypeFile> {
+        path.map_or_else(PrototypeFile::builtin, PrototypeFile::load)
+    }
+
     /// Reads a prototype file.
     pub fn load(path: &Path) -> Result<PrototypeFile> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;

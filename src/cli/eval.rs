@@ -95,10 +95,7 @@ pub fn run(cx: &Context, action: Option<EvalAction>, args: &EvalArgs) -> Result<
 /// The classifier sets to score: zero-shot, the shipped heads when they fit
 /// the encoder, and any heads named on the command line.
 fn classifier_sets(cx: &Context, encoder: &Encoder, args: &EvalArgs) -> Result<Vec<Classifiers>> {
-    let prototypes = match &args.prototypes {
-        Some(path) => PrototypeFile::load(path)?,
-        None => PrototypeFile::builtin()?,
-    };
+    let prototypes = PrototypeFile::load_or_builtin(args.prototypes.as_deref())?;
     let mut sets = vec![Classifiers::zero_shot(encoder, &prototypes)?];
     let sha = encoder.weights_sha256()?;
     match Classifiers::heads(encoder, &sha) {

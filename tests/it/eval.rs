@@ -64,6 +64,14 @@ struct Int8Floor {
     nyt_sentiment_pearson: f64,
 }
 
+/// The shipped stance head with the NYT-ratings sentiment head
+/// (models/heads/sentiment-nyt): the NYT floors belong to that head, shipped
+/// beside the default speaker-tone head.
+fn nyt_heads(encoder: &Encoder) -> Classifiers {
+    let dir = repo().join("models/heads/sentiment-nyt");
+    Classifiers::heads_from(encoder, &encoder.weights_sha256().unwrap(), None, Some(&dir)).unwrap()
+}
+
 fn floor() -> Floor {
     toml::from_str(&std::fs::read_to_string(repo().join("eval/floor.toml")).unwrap()).unwrap()
 }
@@ -107,9 +115,7 @@ fn int8_encoder_stays_above_its_floor() {
         eprintln!("skipping the NYT half: {} not present", path.display());
         return;
     }
-    let nyt_dir = repo().join("models/heads/sentiment-nyt");
-    let nyt_heads =
-        Classifiers::heads_from(&encoder, &encoder.weights_sha256().unwrap(), None, Some(&nyt_dir)).unwrap();
+    let nyt_heads = nyt_heads(&encoder);
     let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&nyt_heads], score_quotes: true };
     let report = stance::eval::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
@@ -128,11 +134,7 @@ fn default_sentiment_stays_above_the_nyt_floor() {
     let Some(files) = common::real_model() else { return };
     let floor = floor();
     let encoder = Encoder::try_new(files).unwrap();
-    // The NYT floor belongs to the head trained on the NYT ratings
-    // (models/heads/sentiment-nyt), shipped beside the default news-tone head.
-    let sha = encoder.weights_sha256().unwrap();
-    let nyt_dir = repo().join("models/heads/sentiment-nyt");
-    let heads = Classifiers::heads_from(&encoder, &sha, None, Some(&nyt_dir)).unwrap();
+    let heads = nyt_heads(&encoder);
     let models = stance::eval::Models { encoder: &encoder, batch_size: 32, sets: vec![&heads], score_quotes: true };
     let report = stance::eval::nyt::evaluate(&path, Some(&models)).unwrap();
     let row = report.task(Task::Sentiment, &floor.nyt.sentiment_method).expect("sentiment head evaluated");
