@@ -47,3 +47,4 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use facade::{Notice, NoticeFn, Stance, StanceBuilder};
+pub use label::{Label, SentimentLabel, StanceLabel, Task};

@@ -1,9 +1,10 @@
 //! The end-to-end pipeline: documents → paragraphs → embeddings →
 //! classifier probabilities → records, in bounded chunks.
 
-use crate::classify::{argmax, Classifier, Probabilities, Task};
+use crate::classify::{Classifier, Probabilities, Task};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
+use crate::label::{Label, SentimentLabel, StanceLabel};
 use crate::results::record::{round_score, ParagraphRecord, SentimentScores, StanceScores};
 use crate::speaker;
 use crate::text::article::Article;
@@ -73,7 +74,7 @@ impl Classifiers {
                 Some(dir) => crate::classify::heads::LoadedHead::from_dir(dir)?,
                 None => crate::classify::heads::builtin(task)?,
             };
-            if head.metadata.task()? != task {
+            if head.metadata.task != task {
                 return Err(Error::ModelFile {
                     path: head.origin.clone(),
                     message: format!("a {} head, where a {} head was expected", head.metadata.task, task.name()),
@@ -286,9 +287,9 @@ pub fn record(
         paragraph,
         text: text.to_owned(),
         boilerplate,
-        stance: Task::Stance.labels()[argmax(&scores.stance)].to_owned(),
+        stance: StanceLabel::argmax(&scores.stance),
         stance_scores: StanceScores::from_probabilities(&scores.stance),
-        sentiment: Task::Sentiment.labels()[argmax(&scores.sentiment)].to_owned(),
+        sentiment: SentimentLabel::argmax(&scores.sentiment),
         sentiment_scores: SentimentScores::from_probabilities(&scores.sentiment),
         sentiment_score: round_score(scores.valence as f64),
         quotes: attribution.quote_texts(text),

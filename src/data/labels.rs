@@ -7,7 +7,7 @@
 //! paragraph number the article does not have.
 
 use crate::error::{Error, Result};
-use crate::label::Task;
+use crate::label::{Label, SentimentLabel, StanceLabel, Task};
 use crate::text::article::Article;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -23,9 +23,9 @@ pub struct LabelRecord {
     /// The paragraph's own text, when the record carries it.
     pub text: Option<String>,
     /// Gold stance label.
-    pub stance: Option<String>,
+    pub stance: Option<StanceLabel>,
     /// Gold sentiment label.
-    pub sentiment: Option<String>,
+    pub sentiment: Option<SentimentLabel>,
     /// Gold speaker, normalised as the guide says.
     pub speaker: Option<String>,
     /// Whether the paragraph is site furniture.
@@ -35,11 +35,12 @@ pub struct LabelRecord {
 }
 
 impl LabelRecord {
-    /// The gold label of `task`, if the record has one.
-    pub fn label(&self, task: Task) -> Option<&str> {
+    /// The gold label of `task`, as its position in the task's
+    /// probability vectors, if the record has one.
+    pub fn label_index(&self, task: Task) -> Option<usize> {
         match task {
-            Task::Stance => self.stance.as_deref(),
-            Task::Sentiment => self.sentiment.as_deref(),
+            Task::Stance => self.stance.map(Label::index),
+            Task::Sentiment => self.sentiment.map(Label::index),
         }
     }
 }
@@ -69,8 +70,8 @@ pub fn read_labels(path: &Path) -> Result<Vec<LabelRecord>> {
             article: optional_string(&object, "article").map_err(&err)?,
             paragraph: optional_index(&object, "paragraph").map_err(&err)?,
             text: optional_string(&object, "text").map_err(&err)?,
-            stance: optional_label(&object, Task::Stance).map_err(&err)?,
-            sentiment: optional_label(&object, Task::Sentiment).map_err(&err)?,
+            stance: optional_label(&object).map_err(&err)?,
+            sentiment: optional_label(&object).map_err(&err)?,
             speaker: optional_string(&object, "speaker").map_err(&err)?,
             boilerplate: match object.get("boilerplate") {
                 None | Some(Value::Null) => None,
@@ -210,12 +211,11 @@ fn optional_index(o: &Map<String, Value>, key: &str) -> std::result::Result<Opti
     }
 }
 
-fn optional_label(o: &Map<String, Value>, task: Task) -> std::result::Result<Option<String>, String> {
-    let key = task.name();
-    match optional_string(o, key)? {
+/// The label under the task's own key ("stance", "sentiment").
+fn optional_label<L: Label>(o: &Map<String, Value>) -> std::result::Result<Option<L>, String> {
+    match optional_string(o, L::TASK.name())? {
         None => Ok(None),
-        Some(label) if task.index_of(&label).is_some() => Ok(Some(label)),
-        Some(label) => Err(format!("unknown {key} label {label:?}; expected {}", task.labels().join(", "))),
+        Some(label) => label.parse().map(Some).map_err(|e: crate::label::UnknownLabel| e.to_string()),
     }
 }
 
@@ -240,7 +240,8 @@ mod tests {
         ));
         let records = read_labels(&path).unwrap();
         assert_eq!(records.len(), 2);
-        assert_eq!(records[0].label(Task::Sentiment), Some("positive"));
+        assert_eq!(records[0].sentiment, Some(SentimentLabel::Positive));
+        assert_eq!(records[0].label_index(Task::Sentiment), Some(0));
         assert_eq!(records[1].origin.1, 3);
     }
 

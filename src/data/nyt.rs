@@ -8,6 +8,7 @@
 //! negative, otherwise neutral.
 
 use crate::error::{Error, Result};
+use crate::label::SentimentLabel;
 use std::path::{Path, PathBuf};
 
 /// Where the data lives relative to the repository root.
@@ -48,19 +49,19 @@ impl Sentence {
     }
 
     /// The 3-class gold label of the rating.
-    pub fn class(&self) -> &'static str {
+    pub fn class(&self) -> SentimentLabel {
         rating_class(self.rating)
     }
 }
 
 /// positive at >= 0.5, negative at <= -0.5, else neutral.
-pub fn rating_class(rating: f64) -> &'static str {
+pub fn rating_class(rating: f64) -> SentimentLabel {
     if rating >= 0.5 {
-        "positive"
+        SentimentLabel::Positive
     } else if rating <= -0.5 {
-        "negative"
+        SentimentLabel::Negative
     } else {
-        "neutral"
+        SentimentLabel::Neutral
     }
 }
 
@@ -112,7 +113,10 @@ mod tests {
         std::fs::write(&path, "5_1\t0.5\tGood.\n5_2\t-0.45\tMeh.\n6_1\t-2\tBad.\n10_3\t-0.5\tWorse.\n").unwrap();
         let test = read(&path, Split::Test).unwrap();
         assert_eq!(test.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["5_1", "5_2", "10_3"]);
-        assert_eq!(test.iter().map(Sentence::class).collect::<Vec<_>>(), vec!["positive", "neutral", "negative"]);
+        assert_eq!(
+            test.iter().map(Sentence::class).collect::<Vec<_>>(),
+            [SentimentLabel::Positive, SentimentLabel::Neutral, SentimentLabel::Negative]
+        );
         assert_eq!(read(&path, Split::Train).unwrap().len(), 1);
     }
 

@@ -33,8 +33,8 @@ pub fn agreement(a: &[LabelRecord], b: &[LabelRecord]) -> Vec<FieldAgreement> {
         a.iter().filter_map(|r| by_key.get(&key(r)).map(|s| (r, *s))).collect();
     type Field = fn(&LabelRecord) -> Option<String>;
     let fields: [(&str, Field); 4] = [
-        ("stance", |r| r.stance.clone()),
-        ("sentiment", |r| r.sentiment.clone()),
+        ("stance", |r| r.stance.map(|l| l.to_string())),
+        ("sentiment", |r| r.sentiment.map(|l| l.to_string())),
         ("speaker", |r| r.speaker.as_deref().map(normalise_speaker)),
         ("boilerplate", |r| r.boilerplate.map(|b| b.to_string())),
     ];

@@ -40,10 +40,7 @@ pub fn loao_stance(
     let corpus_x = encoder.embed(&corpus_refs, batch_size)?;
     let item_refs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     let item_x = encoder.embed(&item_refs, batch_size)?;
-    let item_y: Vec<usize> = items
-        .iter()
-        .map(|i| Task::Stance.index_of(i.gold.stance.as_deref().expect("filtered")).expect("validated"))
-        .collect();
+    let item_y: Vec<usize> = items.iter().map(|i| i.gold.label_index(Task::Stance).expect("filtered")).collect();
 
     let pick_l2 =
         |x: &[Vec<f32>], y: &[usize]| -> Result<f64> { Ok(best_penalty(&cross_validate_softmax(x, y, config)?).0) };

@@ -293,9 +293,7 @@ pub fn model_methods(
 /// rules for stance, the VADER lexicon for sentiment, and `narrator` for
 /// every speaker.
 pub fn baseline_methods(items: &[EvalItem]) -> Vec<MethodOutput> {
-    let gold = |task: Task| -> Vec<usize> {
-        items.iter().filter_map(|i| i.gold.label(task).and_then(|l| task.index_of(l))).collect()
-    };
+    let gold = |task: Task| -> Vec<usize> { items.iter().filter_map(|i| i.gold.label_index(task)).collect() };
     let n = items.len();
     let lexicon = LexiconSentiment::default();
     let flags: Vec<bool> = items.iter().map(|i| i.boilerplate).collect();
@@ -371,11 +369,8 @@ pub fn evaluate(
 
 /// One row per method that predicts `task`, over the items labelled for it.
 fn task_rows(task: Task, items: &[EvalItem], methods: &[MethodOutput]) -> Vec<TaskMetrics> {
-    let labelled: Vec<(usize, usize)> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| item.gold.label(task).and_then(|l| task.index_of(l)).map(|g| (i, g)))
-        .collect();
+    let labelled: Vec<(usize, usize)> =
+        items.iter().enumerate().filter_map(|(i, item)| item.gold.label_index(task).map(|g| (i, g))).collect();
     let mut rows: Vec<TaskMetrics> = Vec::new();
     if labelled.is_empty() {
         return rows;

@@ -1,7 +1,6 @@
 //! Sentiment on the NYT editorial snippets' test split (the data is read
 //! by [`crate::data::nyt`]).
 
-use crate::classify::Task;
 use crate::data::labels::LabelRecord;
 use crate::data::nyt::{read, Split};
 use crate::error::{Error, Result};
@@ -29,7 +28,7 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
                 paragraph: None,
                 text: Some(s.text.clone()),
                 stance: None,
-                sentiment: Some(s.class().to_owned()),
+                sentiment: Some(s.class()),
                 speaker: None,
                 boilerplate: None,
                 origin: (path.to_owned(), 0),
@@ -37,7 +36,7 @@ pub fn evaluate(path: &Path, models: Option<&eval::Models>) -> Result<EvalReport
         })
         .collect();
 
-    let train_gold: Vec<usize> = train.iter().filter_map(|s| Task::Sentiment.index_of(s.class())).collect();
+    let train_gold: Vec<usize> = train.iter().map(|s| s.class().index()).collect();
     let lexicon = crate::eval::baselines::LexiconSentiment::default();
     let mut methods = vec![
         MethodOutput {

@@ -88,11 +88,11 @@ impl<W: Write> RecordWriter<W> {
                     r.paragraph.to_string(),
                     r.text.clone(),
                     r.boilerplate.to_string(),
-                    r.stance.clone(),
+                    r.stance.to_string(),
                     r.stance_scores.likely.to_string(),
                     r.stance_scores.unlikely.to_string(),
                     r.stance_scores.neutral.to_string(),
-                    r.sentiment.clone(),
+                    r.sentiment.to_string(),
                     r.sentiment_scores.positive.to_string(),
                     r.sentiment_scores.negative.to_string(),
                     r.sentiment_scores.neutral.to_string(),
@@ -111,12 +111,8 @@ impl<W: Write> RecordWriter<W> {
                         "ARTICLE", "PARA", "STANCE", "P", "TONE", "VALUE", "SPEAKER", "TEXT"
                     ));
                 }
-                let p = match r.stance.as_str() {
-                    "likely" => r.stance_scores.likely,
-                    "unlikely" => r.stance_scores.unlikely,
-                    _ => r.stance_scores.neutral,
-                };
-                let stance = if r.boilerplate { "-" } else { r.stance.as_str() };
+                let p = r.stance_scores.get(r.stance);
+                let stance = if r.boilerplate { "-" } else { r.stance.name() };
                 s.push_str(&format!(
                     "{:<22} {:>4}  {:<8} {:>5.2}  {:<8} {:>+6.2}  {:<20} {}\n",
                     truncate(&r.article, 22),
@@ -307,9 +303,9 @@ mod tests {
             paragraph,
             text: "He said, \"talks\", then left".into(),
             boilerplate: false,
-            stance: "likely".into(),
+            stance: crate::StanceLabel::Likely,
             stance_scores: StanceScores { likely: 0.5, unlikely: 0.25, neutral: 0.25 },
-            sentiment: "neutral".into(),
+            sentiment: crate::SentimentLabel::Neutral,
             sentiment_scores: SentimentScores { positive: 0.1, negative: 0.2, neutral: 0.7 },
             sentiment_score: -0.1,
             speaker: "narrator".into(),

@@ -7,6 +7,7 @@
 //! scorable paragraph (all boilerplate) scores 0; an article with no
 //! paragraph at all has no record and so never reaches the ranker.
 
+use crate::label::StanceLabel;
 use crate::results::record::{round_score, ParagraphRecord};
 use serde::{Deserialize, Serialize};
 
@@ -102,14 +103,13 @@ impl Ranker {
         let tally = &mut self.articles[i];
         tally.sum += r.stance_scores.likely - r.stance_scores.unlikely;
         tally.paragraphs += 1;
-        let (slot, probability) = match r.stance.as_str() {
-            "likely" => (Some(&mut tally.likely), r.stance_scores.likely),
-            "unlikely" => (Some(&mut tally.unlikely), r.stance_scores.unlikely),
-            _ => (None, 0.0),
+        tally.counts[r.stance.index()] += 1;
+        let probability = r.stance_scores.get(r.stance);
+        let slot = match r.stance {
+            StanceLabel::Likely => Some(&mut tally.likely),
+            StanceLabel::Unlikely => Some(&mut tally.unlikely),
+            StanceLabel::Neutral => None,
         };
-        if let Some(k) = crate::label::Task::Stance.index_of(&r.stance) {
-            tally.counts[k] += 1;
-        }
         if let Some(slot) = slot {
             // On equal probability the smaller paragraph number wins, so the
             // evidence does not depend on the order records arrive in.
@@ -164,9 +164,9 @@ mod tests {
             paragraph,
             text: format!("{article} {paragraph}"),
             boilerplate,
-            stance: stance.into(),
+            stance: stance.parse().unwrap(),
             stance_scores: StanceScores { likely, unlikely, neutral },
-            sentiment: "neutral".into(),
+            sentiment: crate::SentimentLabel::Neutral,
             sentiment_scores: SentimentScores { positive: 0.0, negative: 0.0, neutral: 1.0 },
             sentiment_score: 0.0,
             speaker: "narrator".into(),

@@ -4,7 +4,7 @@
 //! decimals when a record is made, so every output format, and every
 //! aggregation over records, sees the same numbers on every run.
 
-use crate::label::Probabilities;
+use crate::label::{Probabilities, SentimentLabel, StanceLabel};
 use serde::{Deserialize, Serialize};
 
 /// Probabilities of the stance labels.
@@ -41,11 +41,11 @@ pub struct ParagraphRecord {
     /// Site furniture, not scored.
     pub boilerplate: bool,
     /// `likely`, `unlikely` or `neutral`.
-    pub stance: String,
+    pub stance: StanceLabel,
     /// Probabilities of the stance labels.
     pub stance_scores: StanceScores,
     /// `positive`, `negative` or `neutral`.
-    pub sentiment: String,
+    pub sentiment: SentimentLabel,
     /// Probabilities of the sentiment labels.
     pub sentiment_scores: SentimentScores,
     /// Valence in [-1, 1]: P(positive) - P(negative).
@@ -76,6 +76,15 @@ pub fn round_score(x: f64) -> f64 {
 }
 
 impl StanceScores {
+    /// The probability of `label`.
+    pub fn get(&self, label: StanceLabel) -> f64 {
+        match label {
+            StanceLabel::Likely => self.likely,
+            StanceLabel::Unlikely => self.unlikely,
+            StanceLabel::Neutral => self.neutral,
+        }
+    }
+
     /// Rounded scores from probabilities in label order.
     pub fn from_probabilities(p: &Probabilities) -> Self {
         StanceScores {
@@ -87,6 +96,15 @@ impl StanceScores {
 }
 
 impl SentimentScores {
+    /// The probability of `label`.
+    pub fn get(&self, label: SentimentLabel) -> f64 {
+        match label {
+            SentimentLabel::Positive => self.positive,
+            SentimentLabel::Negative => self.negative,
+            SentimentLabel::Neutral => self.neutral,
+        }
+    }
+
     /// Rounded scores from probabilities in label order.
     pub fn from_probabilities(p: &Probabilities) -> Self {
         SentimentScores {
@@ -135,18 +153,11 @@ impl RecordReader {
     }
 }
 
-/// Checks what serde cannot: labels from the task's set, probabilities in
-/// [0, 1], paragraphs numbered from 1.
+/// Checks what serde cannot: probabilities in [0, 1], paragraphs numbered
+/// from 1 (the label types themselves refuse unknown labels).
 fn validate(r: &ParagraphRecord) -> Result<(), String> {
-    use crate::label::Task;
     if r.paragraph == 0 {
         return Err("\"paragraph\" must be 1 or more".into());
-    }
-    if Task::Stance.index_of(&r.stance).is_none() {
-        return Err(format!("\"stance\" must be likely, unlikely or neutral, found {:?}", r.stance));
-    }
-    if Task::Sentiment.index_of(&r.sentiment).is_none() {
-        return Err(format!("\"sentiment\" must be positive, negative or neutral, found {:?}", r.sentiment));
     }
     let s = &r.stance_scores;
     for (name, p) in [("likely", s.likely), ("unlikely", s.unlikely), ("neutral", s.neutral)] {
@@ -187,7 +198,14 @@ mod tests {
     fn bad_record_lines_name_file_and_line() {
         let cases = [
             ("not json".to_owned(), "recs.jsonl:2: not a classify record"),
-            (GOOD.replace("\"stance\":\"likely\"", "\"stance\":\"maybe\""), "recs.jsonl:2: \"stance\" must be"),
+            (
+                GOOD.replace("\"stance\":\"likely\"", "\"stance\":\"maybe\""),
+                "recs.jsonl:2: not a classify record: unknown stance label \"maybe\"",
+            ),
+            (
+                GOOD.replace("\"sentiment\":\"neutral\"", "\"sentiment\":\"Neutral\""),
+                "recs.jsonl:2: not a classify record: unknown sentiment label \"Neutral\"",
+            ),
             (GOOD.replace("\"likely\":0.7", "\"likely\":1.7"), "recs.jsonl:2: \"stance_scores.likely\""),
             (GOOD.replace("\"paragraph\":1", "\"paragraph\":0"), "recs.jsonl:2: \"paragraph\" must be"),
             (GOOD.replace("\"article\":\"a\",", ""), "recs.jsonl:2: not a classify record: missing field `article`"),

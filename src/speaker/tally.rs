@@ -1,7 +1,6 @@
 //! Who says what across articles: one row per speaker with their stance
 //! counts, tone and a representative quotation (`stance speakers`).
 
-use crate::label::Task;
 use crate::results::record::{round_score, ParagraphRecord};
 use crate::speaker::NARRATOR;
 use serde::{Deserialize, Serialize};
@@ -108,9 +107,8 @@ impl SpeakerTally {
             acc.articles.push(r.article.clone());
         }
         acc.paragraphs += 1;
-        // Labels outside the contract count as neutral (the last label).
-        acc.stance[Task::Stance.index_of(&r.stance).unwrap_or(2)] += 1;
-        acc.sentiment[Task::Sentiment.index_of(&r.sentiment).unwrap_or(2)] += 1;
+        acc.stance[r.stance.index()] += 1;
+        acc.sentiment[r.sentiment.index()] += 1;
         acc.sentiment_sum += r.sentiment_score;
         if let Some(q) = r.quotes.iter().max_by_key(|q| q.chars().count()) {
             let longer = acc.quote.as_ref().is_none_or(|(best, _, _)| q.chars().count() > best.chars().count());
@@ -200,9 +198,9 @@ mod tests {
             paragraph,
             text: format!("paragraph {paragraph} of {article}"),
             boilerplate: false,
-            stance: stance.into(),
+            stance: stance.parse().unwrap(),
             stance_scores: StanceScores { likely: 0.4, unlikely: 0.3, neutral: 0.3 },
-            sentiment: sentiment.into(),
+            sentiment: sentiment.parse().unwrap(),
             sentiment_scores: SentimentScores { positive: 0.4, negative: 0.3, neutral: 0.3 },
             sentiment_score: score,
             speaker: speaker.into(),

@@ -39,8 +39,8 @@ fn retrain_dir_matches(
 ) {
     let sha = encoder.weights_sha256().unwrap();
     let data: Vec<PathBuf> = shipped.metadata.training_data.iter().map(|d| PathBuf::from(&d.path)).collect();
-    let (meta, weights) = match shipped.metadata.kind.as_str() {
-        "softmax-regression" => train::train_softmax_head(
+    let (meta, weights) = match shipped.metadata.kind {
+        heads::HeadKind::SoftmaxRegression => train::train_softmax_head(
             task,
             &shipped.metadata.name,
             encoder,
@@ -49,7 +49,9 @@ fn retrain_dir_matches(
             &Default::default(),
             &mut |_| {},
         ),
-        _ => train::train_sentiment(&shipped.metadata.name, encoder, &sha, &data[0], &Default::default(), &mut |_| {}),
+        heads::HeadKind::ValenceRidge => {
+            train::train_sentiment(&shipped.metadata.name, encoder, &sha, &data[0], &Default::default(), &mut |_| {})
+        }
     }
     .unwrap();
     heads::save(out, &meta, &weights).unwrap();

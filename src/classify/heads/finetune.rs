@@ -17,7 +17,7 @@
 //! frozen vectors, and batch order comes from a seeded shuffle per epoch.
 
 use super::train::{fit_softmax, read_stance_data, SoftmaxConfig};
-use super::{DataFile, HeadMetadata, Weights, FORMAT_VERSION};
+use super::{DataFile, HeadKind, HeadMetadata, Weights, FORMAT_VERSION};
 use crate::classify::{Probabilities, Task};
 use crate::encoder::bert::Config;
 use crate::encoder::lora::{self, AdapterMetadata, LoraPair, TrainableBert};
@@ -412,8 +412,8 @@ pub fn train_fine_tuned(
     let head = HeadMetadata {
         format: FORMAT_VERSION,
         name: name.to_owned(),
-        task: Task::Stance.name().to_owned(),
-        kind: "softmax-regression".to_owned(),
+        task: Task::Stance,
+        kind: HeadKind::SoftmaxRegression,
         labels: Task::Stance.labels().iter().map(|l| l.to_string()).collect(),
         encoder: format!("{} + LoRA {}", encoder.files().id, adapter_dir.display()),
         encoder_weights_sha256: identity,

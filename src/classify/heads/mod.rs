@@ -41,10 +41,10 @@ pub struct HeadMetadata {
     pub format: u32,
     /// The head's name (reports show it as `head:NAME`).
     pub name: String,
-    /// `stance` or `sentiment`.
-    pub task: String,
-    /// `softmax-regression` or `valence-ridge`.
-    pub kind: String,
+    /// The task the head classifies.
+    pub task: Task,
+    /// How the head turns features into probabilities.
+    pub kind: HeadKind,
     /// The task's labels, in the order of the weights' rows.
     pub labels: Vec<String>,
     /// Hub id (or directory) of the encoder whose embeddings it reads.
@@ -70,6 +70,17 @@ pub struct HeadMetadata {
     pub created_by: String,
 }
 
+/// The two head families, as `head.json` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadKind {
+    /// Three logits from a linear map, then a softmax (`softmax-regression`).
+    SoftmaxRegression,
+    /// One valence from a ridge regression, cut into three classes at two
+    /// thresholds (`valence-ridge`; sentiment only).
+    ValenceRidge,
+}
+
 /// Valence cut points: below `negative` is negative, above `positive` is
 /// positive; `scale` sets how sharply probabilities change at the cuts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -83,13 +94,21 @@ pub struct Thresholds {
 }
 
 impl HeadMetadata {
-    /// The task named in the metadata.
-    pub fn task(&self) -> Result<Task> {
-        match self.task.as_str() {
-            "stance" => Ok(Task::Stance),
-            "sentiment" => Ok(Task::Sentiment),
-            other => Err(Error::Model(format!("head {}: unknown task {other:?}", self.name))),
+    /// Refuses metadata whose parts disagree: labels other than the
+    /// task's, in another order, or a valence head for stance.
+    fn check_consistent(&self) -> std::result::Result<(), String> {
+        if self.labels != self.task.labels().map(String::from) {
+            return Err(format!(
+                "labels {:?} are not the {} labels in order ({})",
+                self.labels,
+                self.task,
+                self.task.labels().join(", ")
+            ));
         }
+        if self.kind == HeadKind::ValenceRidge && self.task != Task::Sentiment {
+            return Err(format!("a valence-ridge head must be a sentiment head, not {}", self.task));
+        }
+        Ok(())
     }
 
     /// Refuses a head made for another encoder.
@@ -159,6 +178,9 @@ impl LoadedHead {
             path: origin.join(METADATA_FILE),
             message: format!("invalid head metadata: {e}"),
         })?;
+        metadata
+            .check_consistent()
+            .map_err(|message| Error::ModelFile { path: origin.join(METADATA_FILE), message })?;
         if metadata.format != FORMAT_VERSION {
             return Err(Error::ModelFile {
                 path: origin.join(METADATA_FILE),
@@ -208,12 +230,12 @@ impl LoadedHead {
             });
         }
         let features = feature_count(&self.metadata.features, dims, &self.origin)?;
-        match self.metadata.kind.as_str() {
-            "softmax-regression" => {
+        match self.metadata.kind {
+            HeadKind::SoftmaxRegression => {
                 let weight = self.tensor("weight", &[3, features])?;
                 let bias = self.tensor("bias", &[3])?;
                 Ok(Box::new(SoftmaxHead {
-                    task: self.metadata.task()?,
+                    task: self.metadata.task,
                     name: format!("head:{}", self.metadata.name),
                     features: self.metadata.features.clone(),
                     weight,
@@ -221,7 +243,7 @@ impl LoadedHead {
                     lexicon: LexiconSentiment::default(),
                 }))
             }
-            "valence-ridge" => {
+            HeadKind::ValenceRidge => {
                 let weight = self.tensor("weight", &[features])?;
                 let bias = self.tensor("bias", &[1])?[0];
                 let thresholds = self.metadata.thresholds.ok_or_else(|| Error::ModelFile {
@@ -252,10 +274,6 @@ impl LoadedHead {
                     lexicon: LexiconSentiment::default(),
                 }))
             }
-            other => Err(Error::ModelFile {
-                path: self.origin.join(METADATA_FILE),
-                message: format!("unknown head kind {other:?}"),
-            }),
         }
     }
 }
@@ -428,7 +446,7 @@ mod tests {
     fn shipped_heads_parse() {
         for task in [Task::Stance, Task::Sentiment] {
             let head = builtin(task).unwrap();
-            assert_eq!(head.metadata.task, task.name());
+            assert_eq!(head.metadata.task, task);
             assert_eq!(head.metadata.labels, task.labels().map(String::from));
         }
     }

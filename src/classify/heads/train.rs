@@ -12,7 +12,7 @@
 //!   predictions, so that every train sentence is dev data once; the final
 //!   ridge is fitted on the whole train split. The test split is never read.
 
-use super::{DataFile, HeadMetadata, Thresholds, Weights, FORMAT_VERSION, LEXICON_FEATURES};
+use super::{DataFile, HeadKind, HeadMetadata, Thresholds, Weights, FORMAT_VERSION, LEXICON_FEATURES};
 use crate::classify::lexicon::LexiconSentiment;
 use crate::classify::{argmax, softmax, Task};
 use crate::data::nyt::{self, Split};
@@ -163,7 +163,7 @@ pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Ve
         let records = crate::data::labels::read_labels(path)?;
         let mut used = 0;
         for r in &records {
-            let (Some(text), Some(label)) = (&r.text, r.label(task)) else {
+            let (Some(text), Some(label)) = (&r.text, r.label_index(task)) else {
                 return Err(Error::input(
                     path,
                     Some(r.origin.1),
@@ -171,7 +171,7 @@ pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Ve
                 ));
             };
             texts.push(text.clone());
-            labels.push(task.index_of(label).expect("validated by read_labels"));
+            labels.push(label);
             used += 1;
         }
         data.push(DataFile { path: path.display().to_string(), sha256: sha256_file(path)?, records: used });
@@ -183,7 +183,7 @@ pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Ve
 fn metadata(
     name: &str,
     task: Task,
-    kind: &str,
+    kind: HeadKind,
     encoder: &Encoder,
     encoder_sha256: &str,
     features: Vec<String>,
@@ -191,8 +191,8 @@ fn metadata(
     HeadMetadata {
         format: FORMAT_VERSION,
         name: name.to_owned(),
-        task: task.name().to_owned(),
-        kind: kind.to_owned(),
+        task,
+        kind,
         labels: task.labels().iter().map(|l| l.to_string()).collect(),
         encoder: encoder.files().id.clone(),
         encoder_weights_sha256: encoder_sha256.to_owned(),
@@ -230,7 +230,7 @@ pub fn train_softmax_head(
     log(&format!("cross-validation: {cv:?}; chose l2 = {l2} (macro-F1 {best:.3})"));
     let (weight, bias) = fit_softmax(&x, &y, l2, config)?;
     let features = x[0].len();
-    let mut meta = metadata(name, task, "softmax-regression", encoder, encoder_sha256, vec!["embedding".into()]);
+    let mut meta = metadata(name, task, HeadKind::SoftmaxRegression, encoder, encoder_sha256, vec!["embedding".into()]);
     meta.training_data = data;
     meta.hyper_parameters = serde_json::json!({
         "l2": l2, "steps": config.steps, "learning_rate": config.learning_rate,
@@ -349,8 +349,7 @@ pub fn train_sentiment(
 
     // Thresholds and spread on the out-of-fold predictions.
     let dev_pred = out_of_fold(l2)?;
-    let dev_gold: Vec<usize> =
-        train.iter().map(|s| Task::Sentiment.index_of(s.class()).expect("a sentiment label")).collect();
+    let dev_gold: Vec<usize> = train.iter().map(|s| s.class().index()).collect();
     let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
     for a in 0..=50 {
         for c in 0..=50 {
@@ -386,7 +385,7 @@ pub fn train_sentiment(
     let dev_r = crate::metrics::pearson(&dev_pred, &y);
     log(&format!("out of fold: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"));
 
-    let mut meta = metadata(name, Task::Sentiment, "valence-ridge", encoder, encoder_sha256, features);
+    let mut meta = metadata(name, Task::Sentiment, HeadKind::ValenceRidge, encoder, encoder_sha256, features);
     meta.training_data =
         vec![DataFile { path: nyt_path.display().to_string(), sha256: sha256_file(nyt_path)?, records: train.len() }];
     meta.hyper_parameters = serde_json::json!({
