@@ -452,6 +452,21 @@ mod tests {
     }
 
     #[test]
+    fn metadata_that_disagrees_with_itself_is_refused() {
+        let (_, json, weights) = BUILTIN[0];
+        let swapped = json.replacen("\"likely\",\n    \"unlikely\"", "\"unlikely\",\n    \"likely\"", 1);
+        assert_ne!(swapped, json, "the shipped head.json layout changed");
+        let err = LoadedHead::from_bytes(swapped.as_bytes(), weights, Path::new("h")).err().unwrap().to_string();
+        assert!(err.starts_with("h/head.json: labels [\"unlikely\", \"likely\""), "{err}");
+        let valence_stance = json.replacen("softmax-regression", "valence-ridge", 1);
+        let err = LoadedHead::from_bytes(valence_stance.as_bytes(), weights, Path::new("h")).err().unwrap().to_string();
+        assert!(err.contains("a valence-ridge head must be a sentiment head"), "{err}");
+        let unknown = json.replacen("softmax-regression", "random-forest", 1);
+        let err = LoadedHead::from_bytes(unknown.as_bytes(), weights, Path::new("h")).err().unwrap().to_string();
+        assert!(err.contains("invalid head metadata: unknown variant `random-forest`"), "{err}");
+    }
+
+    #[test]
     fn a_head_for_another_encoder_is_refused() {
         let head = builtin(Task::Stance).unwrap();
         let err = head.into_classifier("0000", 384).err().unwrap().to_string();
