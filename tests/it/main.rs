@@ -11,6 +11,7 @@ mod encoder;
 mod eval;
 mod expected;
 mod heads;
+mod hygiene;
 mod lora;
 mod odd_input;
 mod parity;

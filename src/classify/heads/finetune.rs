@@ -61,6 +61,20 @@ pub struct FineTuneConfig {
     pub seed: u64,
 }
 
+impl FineTuneConfig {
+    /// Refuses settings no model can train with: no layers or more than
+    /// the encoder has, rank 0, or windows too short for [CLS] and [SEP].
+    fn check(&self, n_layers: usize) -> Result<()> {
+        if self.layers == 0 || self.layers > n_layers || self.rank == 0 || self.max_tokens < 3 {
+            return Err(Error::Usage(format!(
+                "fine-tuning needs 1..={n_layers} layers, rank >= 1 and max tokens >= 3 (got {}, {}, {})",
+                self.layers, self.rank, self.max_tokens
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for FineTuneConfig {
     fn default() -> Self {
         FineTuneConfig {
@@ -211,26 +225,14 @@ pub fn fine_tune(
 ) -> Result<FineTuned> {
     let started = Instant::now();
     let n_layers = config_json.num_hidden_layers;
-    if config.layers == 0 || config.layers > n_layers || config.rank == 0 || config.max_tokens < 3 {
-        return Err(Error::Usage(format!(
-            "fine-tuning needs 1..={n_layers} layers, rank >= 1 and max tokens >= 3 (got {}, {}, {})",
-            config.layers, config.rank, config.max_tokens
-        )));
-    }
+    config.check(n_layers)?;
     let start = n_layers - config.layers;
-    let (texts, y, data) = read_stance_data(files)?;
+    let max = config.max_tokens.min(config_json.max_position_embeddings);
+    let (texts, y, data, tokens) = read_tokenized(files, tokenize, max)?;
     if texts.is_empty() {
         return Err(Error::Usage("no training paragraphs".into()));
     }
-    let (dev_texts, dev_y, dev_data) =
-        if dev.is_empty() { (Vec::new(), Vec::new(), Vec::new()) } else { read_stance_data(dev)? };
-    let max = config.max_tokens.min(config_json.max_position_embeddings);
-    let prepare = |texts: &[String]| -> Result<Vec<Vec<u32>>> {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        Ok(tokenize(&refs)?.iter().map(|t| truncate(t, max)).collect())
-    };
-    let tokens = prepare(&texts)?;
-    let dev_tokens = prepare(&dev_texts)?;
+    let (dev_texts, dev_y, dev_data, dev_tokens) = read_tokenized(dev, tokenize, max)?;
 
     let mut model =
         TrainableBert::new(config_json.clone(), lora::load_base(base_weights)?, config.alpha / config.rank as f64);
@@ -238,50 +240,20 @@ pub fn fine_tune(
     let t0 = Instant::now();
     let cached = cache_prefix(&model, &tokens, start, pad)?;
     let dev_cached = cache_prefix(&model, &dev_tokens, start, pad)?;
-    log(&format!(
-        "cached hidden states entering layer {start} for {} + {} dev paragraphs ({:.0} s)",
-        texts.len(),
-        dev_texts.len(),
-        t0.elapsed().as_secs_f64()
-    ));
+    let (n, n_dev, seconds) = (texts.len(), dev_texts.len(), t0.elapsed().as_secs_f64());
+    log(&format!("cached hidden states entering layer {start} for {n} + {n_dev} dev paragraphs ({seconds:.0} s)"));
 
-    // The head starts from the convex fit on the frozen (truncated) vectors.
-    let frozen = pooled_all(&model, &cached, start)?;
-    let (w0, b0) = fit_softmax(&frozen, &y, config.head_l2, &SoftmaxConfig::default())?;
-    let frozen_dev_macro_f1 = if dev_texts.is_empty() {
-        None
-    } else {
-        Some(macro_f1(&w0, &b0, &pooled_all(&model, &dev_cached, start)?, &dev_y))
-    };
+    let (head_w, head_b, frozen_dev_macro_f1) =
+        warm_start_head(&model, (&cached, &y), (&dev_cached, &dev_y), start, config)?;
     log(&format!("frozen head warm start; dev macro-F1 {frozen_dev_macro_f1:?}"));
-    let h = config_json.hidden_size;
     let dev0 = Device::Cpu;
-    let head_w = Var::from_tensor(&Tensor::from_vec(w0, (3, h), &dev0)?.t()?.contiguous()?)?;
-    let head_b = Var::from_tensor(&Tensor::from_vec(b0.to_vec(), 3, &dev0)?)?;
 
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
-    for l in start..n_layers {
-        for target in &config.targets {
-            let module = lora::module_path(l, target)?;
-            let (out, inp) = model
-                .base_dims(&format!("{module}.weight"))
-                .ok_or_else(|| Error::Model(format!("base weights lack {module}.weight")))?;
-            // PEFT's default: kaiming-uniform A (bound 1/sqrt(in)), zero B.
-            let bound = 1.0 / (inp as f32).sqrt();
-            let a: Vec<f32> = (0..config.rank * inp).map(|_| rng.random_range(-bound..bound)).collect();
-            let a = Var::from_tensor(&Tensor::from_vec(a, (config.rank, inp), &dev0)?)?;
-            let b = Var::zeros((out, config.rank), DType::F32, &dev0)?;
-            model.lora.insert(module, LoraPair { a, b });
-        }
-    }
-    let mut opt_lora = AdamW::new(
-        model.vars(),
-        ParamsAdamW { lr: config.learning_rate, weight_decay: config.weight_decay, ..Default::default() },
-    )?;
-    let mut opt_head = AdamW::new(
-        vec![head_w.clone(), head_b.clone()],
-        ParamsAdamW { lr: config.head_learning_rate, weight_decay: 0.0, ..Default::default() },
-    )?;
+    add_lora_pairs(&mut model, start, config)?;
+    // Two optimisers: the adapter decays its weights, the head does not.
+    let lora_params = ParamsAdamW { lr: config.learning_rate, weight_decay: config.weight_decay, ..Default::default() };
+    let mut opt_lora = AdamW::new(model.vars(), lora_params)?;
+    let head_params = ParamsAdamW { lr: config.head_learning_rate, weight_decay: 0.0, ..Default::default() };
+    let mut opt_head = AdamW::new(vec![head_w.clone(), head_b.clone()], head_params)?;
     let labels = Tensor::from_vec(y.iter().map(|&v| v as u32).collect::<Vec<_>>(), y.len(), &dev0)?;
 
     let mut epochs = Vec::new();
@@ -290,38 +262,17 @@ pub fn fine_tune(
         let t = Instant::now();
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(epoch as u64)));
-        let (mut loss_sum, mut steps) = (0.0, 0usize);
-        for (k, idx) in order.chunks(config.batch.max(1)).enumerate() {
-            let (x, mask) = batch_of(&cached, idx, h)?;
-            let emb = model.pooled_from(start, &x, &mask)?;
-            let logits = emb.matmul(head_w.as_tensor())?.broadcast_add(head_b.as_tensor())?;
-            let ids = Tensor::from_vec(idx.iter().map(|&i| i as u32).collect::<Vec<_>>(), idx.len(), &dev0)?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &labels.index_select(&ids, 0)?)?;
-            let grads = loss.backward()?;
-            opt_lora.step(&grads)?;
-            opt_head.step(&grads)?;
-            loss_sum += loss.to_scalar::<f32>()? as f64;
-            steps += 1;
+        let step = Step { model: &model, head_w: &head_w, head_b: &head_b, labels: &labels, cached: &cached, start };
+        let train_loss = step.epoch(&order, config.batch, &mut opt_lora, &mut opt_head, &mut |k, loss| {
             if k % 50 == 0 {
-                log(&format!(
-                    "epoch {epoch} step {k}: loss {:.4} ({:.0} s)",
-                    loss_sum / steps as f64,
-                    t.elapsed().as_secs_f64()
-                ));
+                log(&format!("epoch {epoch} step {k}: loss {loss:.4} ({:.0} s)", t.elapsed().as_secs_f64()));
             }
-        }
+        })?;
         let (w, b) = head_values(&head_w, &head_b)?;
-        let dev_f1 = if dev_texts.is_empty() {
-            None
-        } else {
-            Some(macro_f1(&w, &b, &pooled_all(&model, &dev_cached, start)?, &dev_y))
-        };
+        let dev_f1 = dev_macro_f1(&model, (&dev_cached, &dev_y), start, &w, &b)?;
         let seconds = t.elapsed().as_secs_f64();
-        log(&format!(
-            "epoch {epoch}: train loss {:.4}, dev macro-F1 {dev_f1:?}, {seconds:.0} s",
-            loss_sum / steps as f64
-        ));
-        epochs.push(EpochLog { epoch, train_loss: loss_sum / steps as f64, dev_macro_f1: dev_f1, seconds });
+        log(&format!("epoch {epoch}: train loss {train_loss:.4}, dev macro-F1 {dev_f1:?}, {seconds:.0} s"));
+        epochs.push(EpochLog { epoch, train_loss, dev_macro_f1: dev_f1, seconds });
         // Keep the epoch the dev split likes best (the last one without dev).
         let score = dev_f1.unwrap_or(epoch as f64);
         if best.as_ref().is_none_or(|(s, ..)| score > *s) {
@@ -342,6 +293,121 @@ pub fn fine_tune(
         frozen_dev_macro_f1,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Texts, labels, data files and truncated token ids of stance label files
+/// (all empty for no files).
+#[allow(clippy::type_complexity)]
+fn read_tokenized(
+    files: &[PathBuf],
+    tokenize: &Tokenize<'_>,
+    max: usize,
+) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>, Vec<Vec<u32>>)> {
+    if files.is_empty() {
+        return Ok(Default::default());
+    }
+    let (texts, y, data) = read_stance_data(files)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let tokens = tokenize(&refs)?.iter().map(|t| truncate(t, max)).collect();
+    Ok((texts, y, data, tokens))
+}
+
+/// The head's starting point: the convex softmax fit on the frozen
+/// (truncated) vectors, as trainable variables (weight transposed to
+/// hidden x 3), and its dev macro-F1 when there is a dev split.
+fn warm_start_head(
+    model: &TrainableBert,
+    (cached, y): (&Cached, &[usize]),
+    (dev_cached, dev_y): (&Cached, &[usize]),
+    start: usize,
+    config: &FineTuneConfig,
+) -> Result<(Var, Var, Option<f64>)> {
+    let frozen = pooled_all(model, cached, start)?;
+    let (w0, b0) = fit_softmax(&frozen, y, config.head_l2, &SoftmaxConfig::default())?;
+    let frozen_dev_macro_f1 = dev_macro_f1(model, (dev_cached, dev_y), start, &w0, &b0)?;
+    let h = model.config.hidden_size;
+    let head_w = Var::from_tensor(&Tensor::from_vec(w0, (3, h), &Device::Cpu)?.t()?.contiguous()?)?;
+    let head_b = Var::from_tensor(&Tensor::from_vec(b0.to_vec(), 3, &Device::Cpu)?)?;
+    Ok((head_w, head_b, frozen_dev_macro_f1))
+}
+
+/// Macro-F1 of the head (`w`, `b`) on the dev split's cached states, or
+/// `None` without a dev split.
+fn dev_macro_f1(
+    model: &TrainableBert,
+    (dev_cached, dev_y): (&Cached, &[usize]),
+    start: usize,
+    w: &[f32],
+    b: &[f32; 3],
+) -> Result<Option<f64>> {
+    if dev_y.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(macro_f1(w, b, &pooled_all(model, dev_cached, start)?, dev_y)))
+}
+
+/// Adds a LoRA pair to every target module of layers `start..`: A drawn
+/// kaiming-uniform (bound 1/sqrt(in)) from the config's seed, B zero, as
+/// PEFT does by default, so the adapted model starts as the base.
+fn add_lora_pairs(model: &mut TrainableBert, start: usize, config: &FineTuneConfig) -> Result<()> {
+    let dev0 = Device::Cpu;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+    for l in start..model.config.num_hidden_layers {
+        for target in &config.targets {
+            let module = lora::module_path(l, target)?;
+            let (out, inp) = model
+                .base_dims(&format!("{module}.weight"))
+                .ok_or_else(|| Error::Model(format!("base weights lack {module}.weight")))?;
+            let bound = 1.0 / (inp as f32).sqrt();
+            let a: Vec<f32> = (0..config.rank * inp).map(|_| rng.random_range(-bound..bound)).collect();
+            let a = Var::from_tensor(&Tensor::from_vec(a, (config.rank, inp), &dev0)?)?;
+            let b = Var::zeros((out, config.rank), DType::F32, &dev0)?;
+            model.lora.insert(module, LoraPair { a, b });
+        }
+    }
+    Ok(())
+}
+
+/// What one optimisation step reads: the model, the head being trained
+/// with it, the gold labels and the cached hidden states entering `start`.
+struct Step<'a> {
+    model: &'a TrainableBert,
+    head_w: &'a Var,
+    head_b: &'a Var,
+    labels: &'a Tensor,
+    cached: &'a Cached,
+    start: usize,
+}
+
+impl Step<'_> {
+    /// One pass over `order` in batches; `progress(step, mean loss so far)`
+    /// after every step. Returns the mean training loss.
+    fn epoch(
+        &self,
+        order: &[usize],
+        batch: usize,
+        opt_lora: &mut AdamW,
+        opt_head: &mut AdamW,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<f64> {
+        let dev0 = Device::Cpu;
+        let h = self.model.config.hidden_size;
+        let (mut loss_sum, mut steps) = (0.0, 0usize);
+        for (k, idx) in order.chunks(batch.max(1)).enumerate() {
+            let (x, mask) = batch_of(self.cached, idx, h)?;
+            let emb = self.model.pooled_from(self.start, &x, &mask)?;
+            let logits = emb.matmul(self.head_w.as_tensor())?.broadcast_add(self.head_b.as_tensor())?;
+            let ids = Tensor::from_vec(idx.iter().map(|&i| i as u32).collect::<Vec<_>>(), idx.len(), &dev0)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &self.labels.index_select(&ids, 0)?)?;
+            let grads = loss.backward()?;
+            opt_lora.step(&grads)?;
+            opt_head.step(&grads)?;
+            loss_sum += loss.to_scalar::<f32>()? as f64;
+            steps += 1;
+            progress(k, loss_sum / steps as f64);
+        }
+        Ok(loss_sum / steps.max(1) as f64)
+    }
 }
 
 /// Fine-tunes on `files`, writes the adapter to `adapter_dir`, measures the
@@ -391,21 +457,8 @@ pub fn train_fine_tuned(
     // Measure what ships: the saved (f16) adapter merged into a fresh encoder.
     let adapted = Encoder::try_new(encoder.files().clone())?.with_adapter(adapter_dir)?;
     let identity = adapted.weights_sha256()?;
-    if !dev.is_empty() {
-        let (dev_texts, dev_y, dev_data) = read_stance_data(dev)?;
-        let refs: Vec<&str> = dev_texts.iter().map(String::as_str).collect();
-        let vectors = adapted.embed(&refs, super::train::TRAIN_BATCH)?;
-        let probs: Vec<Probabilities> =
-            vectors.iter().map(|v| head_predict(&tuned.head_weight, &tuned.head_bias, v)).collect();
-        let m = crate::metrics::task_metrics(Task::Stance, "fine-tuned", &dev_y, &probs);
-        log(&format!(
-            "dev (merged encoder, full windows): macro-F1 {:.4} [{:.3}, {:.3}], accuracy {:.4}, ECE {:.4}; frozen warm start {:?}",
-            m.macro_f1, m.macro_f1_ci[0], m.macro_f1_ci[1], m.accuracy, m.ece, tuned.frozen_dev_macro_f1
-        ));
-        meta.dev = serde_json::json!({
-            "data": dev_data, "macro_f1": m.macro_f1, "macro_f1_ci": m.macro_f1_ci, "accuracy": m.accuracy,
-            "ece": m.ece, "frozen_head_truncated_macro_f1": tuned.frozen_dev_macro_f1,
-        });
+    if let Some(dev_report) = measure_merged(&adapted, dev, &tuned, log)? {
+        meta.dev = dev_report;
         lora::write_metadata(adapter_dir, &meta)?;
     }
 
@@ -432,6 +485,33 @@ pub fn train_fine_tuned(
     weights.insert("weight".into(), (vec![3, encoder.dims()], tuned.head_weight));
     weights.insert("bias".into(), (vec![3], tuned.head_bias.to_vec()));
     Ok((head, weights))
+}
+
+/// Scores the shipped form, the merged encoder with full windows, on `dev`
+/// with the jointly trained head; `None` without a dev split.
+fn measure_merged(
+    adapted: &Encoder,
+    dev: &[PathBuf],
+    tuned: &FineTuned,
+    log: &mut dyn FnMut(&str),
+) -> Result<Option<serde_json::Value>> {
+    if dev.is_empty() {
+        return Ok(None);
+    }
+    let (dev_texts, dev_y, dev_data) = read_stance_data(dev)?;
+    let refs: Vec<&str> = dev_texts.iter().map(String::as_str).collect();
+    let vectors = adapted.embed(&refs, super::train::TRAIN_BATCH)?;
+    let probs: Vec<Probabilities> =
+        vectors.iter().map(|v| head_predict(&tuned.head_weight, &tuned.head_bias, v)).collect();
+    let m = crate::metrics::task_metrics(Task::Stance, "fine-tuned", &dev_y, &probs);
+    log(&format!(
+        "dev (merged encoder, full windows): macro-F1 {:.4} [{:.3}, {:.3}], accuracy {:.4}, ECE {:.4}; frozen warm start {:?}",
+        m.macro_f1, m.macro_f1_ci[0], m.macro_f1_ci[1], m.accuracy, m.ece, tuned.frozen_dev_macro_f1
+    ));
+    Ok(Some(serde_json::json!({
+        "data": dev_data, "macro_f1": m.macro_f1, "macro_f1_ci": m.macro_f1_ci, "accuracy": m.accuracy,
+        "ece": m.ece, "frozen_head_truncated_macro_f1": tuned.frozen_dev_macro_f1,
+    })))
 }
 
 #[cfg(test)]

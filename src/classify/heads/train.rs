@@ -297,21 +297,7 @@ pub fn train_sentiment(
         return Err(Error::Usage(format!("cross-validation needs at least 2 folds, not {}", config.folds)));
     }
     let fold_of = |i: usize| (train[i].editorial / 5) % config.folds;
-    // Every fold's model trains on the other folds: sentences from a single
-    // fold would leave the fit of that fold nothing to learn from.
-    let used: std::collections::BTreeSet<u32> = (0..train.len()).map(fold_of).collect();
-    if used.len() < 2 {
-        let why = match train.first() {
-            None => "the train split is empty (editorials divisible by 5 are the test split)".to_owned(),
-            Some(_) => format!(
-                "the train split's {} sentence(s) all fall in one cross-validation fold (fold = (editorial / 5) % {}); \
-                 training needs editorials from at least two folds",
-                train.len(),
-                config.folds
-            ),
-        };
-        return Err(Error::input(nyt_path, None, why));
-    }
+    check_editorial_folds(&train, config.folds, nyt_path)?;
     let lexicon = LexiconSentiment::default();
     let features: Vec<String> =
         std::iter::once("embedding".to_owned()).chain(LEXICON_FEATURES.iter().map(|s| s.to_string())).collect();
@@ -350,38 +336,8 @@ pub fn train_sentiment(
     // Thresholds and spread on the out-of-fold predictions.
     let dev_pred = out_of_fold(l2)?;
     let dev_gold: Vec<usize> = train.iter().map(|s| s.class().index()).collect();
-    let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
-    for a in 0..=50 {
-        for c in 0..=50 {
-            let (neg, pos) = (-(a as f64) * 0.01, c as f64 * 0.01);
-            let predicted: Vec<usize> = dev_pred.iter().map(|&v| class_of(v, neg, pos)).collect();
-            let f1 = Confusion::new(3, &dev_gold, &predicted).macro_f1();
-            if f1 > best_f1 {
-                (best_t, best_f1) = ((neg, pos), f1);
-            }
-        }
-    }
-    // Scale: the sharpness that gives the out-of-fold classes the least log loss.
-    let nll = |scale: f64| -> f64 {
-        let t = Thresholds { negative: best_t.0, positive: best_t.1, scale };
-        dev_pred
-            .iter()
-            .zip(&dev_gold)
-            .map(|(&v, &g)| -(super::threshold_probabilities(v, &t)[g] as f64).max(1e-12).ln())
-            .sum::<f64>()
-            / dev_pred.len() as f64
-    };
-    let scale = (1..=100)
-        .map(|i| i as f64 * 0.005)
-        .fold((f64::NAN, f64::INFINITY), |best, s| {
-            let loss = nll(s);
-            if loss < best.1 {
-                (s, loss)
-            } else {
-                best
-            }
-        })
-        .0;
+    let (best_t, best_f1) = fit_thresholds(&dev_pred, &dev_gold);
+    let scale = fit_scale(&dev_pred, &dev_gold, best_t);
     let dev_r = crate::metrics::pearson(&dev_pred, &y);
     log(&format!("out of fold: Pearson {dev_r:.3}, macro-F1 {best_f1:.3} at thresholds {best_t:?}, scale {scale:.3}"));
 
@@ -404,6 +360,68 @@ pub fn train_sentiment(
     weights.insert("weight".into(), (vec![n], weight));
     weights.insert("bias".into(), (vec![1], vec![bias]));
     Ok((meta, weights))
+}
+
+/// Refuses a train split whose sentences all fall in one cross-validation
+/// fold: every fold's model trains on the other folds, so a single fold
+/// would leave its fit nothing to learn from.
+fn check_editorial_folds(train: &[nyt::Sentence], folds: u32, nyt_path: &Path) -> Result<()> {
+    let used: std::collections::BTreeSet<u32> = train.iter().map(|s| (s.editorial / 5) % folds).collect();
+    if used.len() >= 2 {
+        return Ok(());
+    }
+    let why = match train.first() {
+        None => "the train split is empty (editorials divisible by 5 are the test split)".to_owned(),
+        Some(_) => format!(
+            "the train split's {} sentence(s) all fall in one cross-validation fold (fold = (editorial / 5) % {}); \
+             training needs editorials from at least two folds",
+            train.len(),
+            folds
+        ),
+    };
+    Err(Error::input(nyt_path, None, why))
+}
+
+/// The (negative, positive) cut points, on a 0.01 grid in [-0.5, 0] and
+/// [0, 0.5], that give the out-of-fold predictions the best macro-F1.
+fn fit_thresholds(predicted: &[f64], gold: &[usize]) -> ((f64, f64), f64) {
+    let (mut best_t, mut best_f1) = ((0.0, 0.0), f64::NEG_INFINITY);
+    for a in 0..=50 {
+        for c in 0..=50 {
+            let (neg, pos) = (-(a as f64) * 0.01, c as f64 * 0.01);
+            let classes: Vec<usize> = predicted.iter().map(|&v| class_of(v, neg, pos)).collect();
+            let f1 = Confusion::new(3, gold, &classes).macro_f1();
+            if f1 > best_f1 {
+                (best_t, best_f1) = ((neg, pos), f1);
+            }
+        }
+    }
+    (best_t, best_f1)
+}
+
+/// The sharpness (0.005 .. 0.5) that gives the out-of-fold classes the
+/// least log loss at the chosen cut points.
+fn fit_scale(predicted: &[f64], gold: &[usize], (negative, positive): (f64, f64)) -> f64 {
+    let nll = |scale: f64| -> f64 {
+        let t = Thresholds { negative, positive, scale };
+        predicted
+            .iter()
+            .zip(gold)
+            .map(|(&v, &g)| -(super::threshold_probabilities(v, &t)[g] as f64).max(1e-12).ln())
+            .sum::<f64>()
+            / predicted.len() as f64
+    };
+    (1..=100)
+        .map(|i| i as f64 * 0.005)
+        .fold((f64::NAN, f64::INFINITY), |best, s| {
+            let loss = nll(s);
+            if loss < best.1 {
+                (s, loss)
+            } else {
+                best
+            }
+        })
+        .0
 }
 
 fn class_of(v: f64, negative: f64, positive: f64) -> usize {
