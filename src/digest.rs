@@ -27,7 +27,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// and modification time, so the 87 MB encoder weights are hashed once per
 /// install rather than on every run. A memo that cannot be written only
 /// costs the hash next time.
-pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> Result<String> {
+pub(crate) fn sha256_file_memo(path: &Path, memo_dir: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let modified = meta
         .modified()
@@ -52,7 +52,7 @@ pub fn sha256_file_memo(path: &Path, memo_dir: &Path) -> Result<String> {
 }
 
 /// Hex sha256 of bytes.
-pub fn sha256_bytes(bytes: &[u8]) -> String {
+pub(crate) fn sha256_bytes(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 

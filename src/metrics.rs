@@ -95,7 +95,7 @@ pub struct ClassScores {
 
 /// A confusion matrix over `k` labels: `counts[gold][predicted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confusion {
+pub(crate) struct Confusion {
     /// `counts[gold][predicted]`.
     pub counts: Vec<Vec<usize>>,
 }
@@ -138,7 +138,7 @@ impl Confusion {
     }
 
     /// Per-class scores, in label order.
-    pub fn class_scores(&self, labels: &[&str]) -> Vec<ClassScores> {
+    pub(crate) fn class_scores(&self, labels: &[&str]) -> Vec<ClassScores> {
         (0..self.counts.len())
             .map(|i| {
                 let tp = self.counts[i][i] as f64;
@@ -168,7 +168,7 @@ impl Confusion {
     }
 
     /// Mean F1 weighted by gold support.
-    pub fn weighted_f1(&self) -> f64 {
+    pub(crate) fn weighted_f1(&self) -> f64 {
         let n = self.total();
         if n == 0 {
             return 0.0;
@@ -206,7 +206,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// A two-sided bootstrap confidence interval of macro-F1: `resamples`
 /// resamples of the items with replacement (ChaCha8 seeded with `seed`, so
 /// the interval is the same on every machine), percentile method.
-pub fn bootstrap_macro_f1(
+pub(crate) fn bootstrap_macro_f1(
     k: usize,
     gold: &[usize],
     predicted: &[usize],
@@ -234,8 +234,23 @@ pub fn bootstrap_macro_f1(
     (quantile(&values, tail), quantile(&values, 1.0 - tail))
 }
 
+/// The 95% bootstrap interval of an accuracy (the share of `right`), with
+/// the resamples and seed every other interval in the reports uses.
+pub(crate) fn bootstrap_accuracy(right: &[bool]) -> [f64; 2] {
+    let n = right.len();
+    if n == 0 {
+        return [0.0, 0.0];
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let mut values: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| (0..n).filter(|_| right[rng.random_range(0..n)]).count() as f64 / n as f64)
+        .collect();
+    values.sort_by(f64::total_cmp);
+    [quantile(&values, 0.025), quantile(&values, 0.975)]
+}
+
 /// Linear-interpolated quantile of sorted values (numpy's default).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -247,7 +262,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// Expected calibration error with `bins` equal-width confidence bins:
 /// the support-weighted mean |accuracy - mean confidence| per bin, where a
 /// prediction's confidence is its top probability.
-pub fn expected_calibration_error(confidence: &[f64], correct: &[bool], bins: usize) -> f64 {
+pub(crate) fn expected_calibration_error(confidence: &[f64], correct: &[bool], bins: usize) -> f64 {
     reliability(confidence, correct, bins)
         .iter()
         .map(|b| b.count as f64 * (b.accuracy - b.confidence).abs())
@@ -270,7 +285,7 @@ pub struct ReliabilityBin {
     pub accuracy: f64,
 }
 
-/// The bins behind [`expected_calibration_error`]: bin `i` holds confidences
+/// The bins behind `expected_calibration_error`: bin `i` holds confidences
 /// in `(i/bins, (i+1)/bins]`, with 0 in the first bin.
 pub fn reliability(confidence: &[f64], correct: &[bool], bins: usize) -> Vec<ReliabilityBin> {
     let mut out: Vec<ReliabilityBin> = (0..bins)
@@ -311,7 +326,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
-pub fn ranks(x: &[f64]) -> Vec<f64> {
+pub(crate) fn ranks(x: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..x.len()).collect();
     order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
     let mut ranks = vec![0.0; x.len()];
@@ -336,7 +351,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Kendall's tau-b.
-pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn kendall_tau_b(x: &[f64], y: &[f64]) -> f64 {
     let (mut concordant, mut discordant, mut ties_x, mut ties_y) = (0f64, 0f64, 0f64, 0f64);
     for i in 0..x.len() {
         for j in i + 1..x.len() {

@@ -14,7 +14,7 @@ use crate::text::input::Document;
 pub const DEFAULT_BATCH_SIZE: usize = 32;
 /// Paragraphs gathered before a chunk is embedded and written; bounds memory
 /// on long streams while keeping batches full.
-pub const DEFAULT_CHUNK_PARAGRAPHS: usize = 512;
+pub(crate) const DEFAULT_CHUNK_PARAGRAPHS: usize = 512;
 
 /// The two classifiers a pipeline applies to every paragraph.
 pub struct Classifiers {
@@ -37,7 +37,8 @@ pub struct Scores {
 
 /// Scores of a boilerplate paragraph: `neutral` in both tasks, as the
 /// labelling guide says.
-pub const BOILERPLATE_SCORES: Scores = Scores { stance: [0.0, 0.0, 1.0], sentiment: [0.0, 0.0, 1.0], valence: 0.0 };
+pub(crate) const BOILERPLATE_SCORES: Scores =
+    Scores { stance: [0.0, 0.0, 1.0], sentiment: [0.0, 0.0, 1.0], valence: 0.0 };
 
 impl Classifiers {
     /// Checks that each classifier answers its task.
@@ -88,7 +89,7 @@ impl Classifiers {
     /// Scores paragraphs: stance from the paragraph (`texts`,
     /// `embeddings`), sentiment from the speaker's voice (`voices`,
     /// `voice_embeddings`: the quoted words where the paragraph quotes its
-    /// speaker, else the paragraph itself; see [`voice`]).
+    /// speaker, else the paragraph itself; see `voice`).
     pub fn score(
         &self,
         texts: &[&str],
@@ -114,7 +115,7 @@ impl Classifiers {
 /// What sentiment reads for a paragraph: the speaker's own words where the
 /// paragraph quotes its (non-narrator) speaker — the guide's sentiment is
 /// the speaker's tone, not the reporter's framing — else the paragraph.
-pub fn voice(text: &str, attribution: &speaker::Attribution) -> String {
+pub(crate) fn voice(text: &str, attribution: &speaker::Attribution) -> String {
     let quotes = attribution.quote_texts(text);
     if attribution.is_narrator() || quotes.is_empty() {
         text.to_owned()
@@ -124,11 +125,11 @@ pub fn voice(text: &str, attribution: &speaker::Attribution) -> String {
 }
 
 /// One embedding per text.
-pub type Embeddings = Vec<Vec<f32>>;
+pub(crate) type Embeddings = Vec<Vec<f32>>;
 
 /// Embeds paragraphs and, where they differ, their voices; returns
 /// (paragraph embeddings, voice embeddings).
-pub fn embed_with_voices(
+pub(crate) fn embed_with_voices(
     encoder: &Encoder,
     batch_size: usize,
     texts: &[&str],
@@ -165,7 +166,7 @@ impl Pipeline {
     }
 
     /// Sets how many windows go through the encoder at once.
-    pub fn with_batch_size(mut self, batch_size: usize) -> Pipeline {
+    pub(crate) fn with_batch_size(mut self, batch_size: usize) -> Pipeline {
         self.batch_size = batch_size.max(1);
         self
     }
@@ -222,7 +223,7 @@ impl Pipeline {
     /// `chunk_paragraphs` paragraphs, handing each chunk's records to
     /// `on_records` in input order. A document that fails to read goes to
     /// `on_error`, which returns `Err` to stop or `Ok` to go on.
-    pub fn classify_documents(
+    pub(crate) fn classify_documents(
         &self,
         documents: impl Iterator<Item = Result<Document>>,
         chunk_paragraphs: usize,

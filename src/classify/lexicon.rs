@@ -7,7 +7,7 @@
 use crate::classify::Probabilities;
 
 /// VADER's compound threshold for a non-neutral label.
-pub const VADER_THRESHOLD: f64 = 0.05;
+pub(crate) const VADER_THRESHOLD: f64 = 0.05;
 
 /// The VADER lexicon scorer.
 pub struct LexiconSentiment {

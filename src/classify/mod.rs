@@ -1,7 +1,7 @@
 //! Classifiers over paragraph embeddings.
 //!
 //! A [`Classifier`] maps embeddings to probabilities over a [`Task`]'s
-//! labels. The zero-shot classifier ([`zero_shot::ZeroShot`]) compares
+//! labels. The zero-shot classifier (`zero_shot::ZeroShot`) compares
 //! embeddings with label prototypes; trained heads implement the same trait
 //! and slot in without the pipeline knowing the difference.
 

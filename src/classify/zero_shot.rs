@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The prototypes shipped with the tool.
-pub const BUILTIN_PROTOTYPES: &str = include_str!("../../models/prototypes.toml");
+pub(crate) const BUILTIN_PROTOTYPES: &str = include_str!("../../models/prototypes.toml");
 /// How the shipped prototypes are named in messages.
-pub const BUILTIN_NAME: &str = "models/prototypes.toml";
+pub(crate) const BUILTIN_NAME: &str = "models/prototypes.toml";
 
 /// A prototype file: one section per task.
 #[derive(Debug, Clone, Deserialize)]
@@ -98,7 +98,7 @@ impl TaskPrototypes {
 }
 
 /// The zero-shot classifier of one task.
-pub struct ZeroShot {
+pub(crate) struct ZeroShot {
     task: Task,
     temperature: f32,
     /// Prototype embeddings per label, in [`Task::labels`] order.
@@ -117,7 +117,7 @@ impl ZeroShot {
     }
 
     /// Mean cosine similarity of a unit vector to each label's prototypes.
-    pub fn similarities(&self, embedding: &[f32]) -> [f32; 3] {
+    pub(crate) fn similarities(&self, embedding: &[f32]) -> [f32; 3] {
         let mut scores = [0f32; 3];
         for (score, protos) in scores.iter_mut().zip(&self.prototypes) {
             let total: f32 = protos.iter().map(|p| dot(p, embedding)).sum();

@@ -26,6 +26,18 @@ pub enum EvalAction {
         #[arg(long, value_enum, default_value = "markdown")]
         format: ReportFormat,
     },
+    /// Speaker attribution against a speaker suite (no model needed):
+    /// accuracy overall, per pattern family and per source style.
+    Speakers {
+        /// Suite files (`eval/labels/speakers-*.jsonl`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormat,
+        /// Also list every paragraph whose speaker is wrong.
+        #[arg(long)]
+        errors: bool,
+    },
     /// Cohen's kappa per field between two label files.
     Agreement {
         first: PathBuf,
@@ -87,6 +99,7 @@ pub enum ReportFormat {
 pub fn run(cx: &Context, action: Option<EvalAction>, args: &EvalArgs) -> Result<Outcome> {
     match action {
         Some(EvalAction::Agreement { first, second, format }) => agreement(&first, &second, format),
+        Some(EvalAction::Speakers { files, format, errors }) => speakers(&files, format, errors),
         Some(EvalAction::Loao { train, labels, articles, format }) => loao(cx, &train, &labels, &articles, format),
         None => evaluate(cx, args),
     }
@@ -143,6 +156,28 @@ fn print_report(report: &EvalReport, format: ReportFormat) -> Result<()> {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(report)?),
     }
     Ok(())
+}
+
+fn speakers(files: &[PathBuf], format: ReportFormat, errors: bool) -> Result<Outcome> {
+    use stance::eval::speakers;
+    let cases = speakers::read_suite(files)?;
+    let reports = [speakers::evaluate("rules", &cases, stance::speaker::attribute_article)];
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        ReportFormat::Markdown => {
+            print!("{}", speakers::markdown(&reports, files));
+            if errors {
+                println!(
+                    "\n## Wrong speakers ({})\n\n| doc | para | gold | rules |\n|---|---:|---|---|",
+                    reports[0].method
+                );
+                for (doc, paragraph, gold, got) in &reports[0].errors {
+                    println!("| {doc} | {paragraph} | {gold} | {got} |");
+                }
+            }
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 fn agreement(first: &Path, second: &Path, format: ReportFormat) -> Result<Outcome> {

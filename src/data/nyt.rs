@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// Where the data lives relative to the repository root.
 pub const DEFAULT_PATH: &str = "../shared/data/nyt-editorial-snippets.tsv";
 /// Environment variable that overrides [`DEFAULT_PATH`].
-pub const PATH_ENV: &str = "STANCE_NYT";
+pub(crate) const PATH_ENV: &str = "STANCE_NYT";
 
 /// One rated sentence.
 #[derive(Debug, Clone, PartialEq)]

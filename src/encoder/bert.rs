@@ -58,7 +58,7 @@ impl Config {
     /// with, so that a bad config.json is refused at load with a message
     /// instead of reaching a kernel (a zero `hidden_size` would otherwise
     /// end in `chunks_exact(0)`). The message names the offending field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         for (field, value) in [
             ("vocab_size", self.vocab_size),
             ("hidden_size", self.hidden_size),
@@ -263,7 +263,7 @@ impl BertModel {
     /// Switches every linear layer of the encoder blocks to int8 weights and
     /// dynamically quantised activations (`kernels::int8`). Embeddings,
     /// layer norms and attention stay f32.
-    pub fn quantize(&mut self) -> Result<()> {
+    pub(crate) fn quantize(&mut self) -> Result<()> {
         self.layers.iter_mut().try_for_each(Layer::quantize)
     }
 

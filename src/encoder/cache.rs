@@ -115,7 +115,7 @@ impl EmbeddingCache {
     }
 
     /// The key of `text`.
-    pub fn key(&self, text: &str) -> [u8; 32] {
+    pub(crate) fn key(&self, text: &str) -> [u8; 32] {
         let mut hash = Sha256::new();
         hash.update(&self.salt);
         hash.update(text.as_bytes());
@@ -131,7 +131,7 @@ impl EmbeddingCache {
     /// found are looked for again among the records other runs appended
     /// since. A record that cannot be read back intact counts as absent
     /// (the caller computes the vector again); so does an I/O error.
-    pub fn get_many(&self, keys: &[[u8; 32]]) -> Vec<Option<Vec<f32>>> {
+    pub(crate) fn get_many(&self, keys: &[[u8; 32]]) -> Vec<Option<Vec<f32>>> {
         let mut state = self.lock();
         let State { index, end, file } = &mut *state;
         let Ok(guard) = file.read() else { return vec![None; keys.len()] };

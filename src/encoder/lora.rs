@@ -5,7 +5,7 @@
 //! An adapter holds, for some linear layers `W` (`[out, in]`) of some
 //! encoder layers, a pair `A` (`[rank, in]`) and `B` (`[out, rank]`); the
 //! adapted layer computes `x·(W + (alpha/rank)·B·A)ᵀ + b`. At load the
-//! product is added to `W` once ([`merge`]), before [`super::bert`] builds
+//! product is added to `W` once (`merge`), before [`super::bert`] builds
 //! its fused QKV weights, so inference costs exactly what the base model
 //! costs. Training instead keeps `W` constant and `A`, `B` as variables
 //! ([`TrainableBert`]): the fast forward's fused kernels have no backward
@@ -160,7 +160,7 @@ pub fn write_metadata(dir: &Path, metadata: &AdapterMetadata) -> Result<()> {
 
 /// The identity of an adapted encoder: heads and the embedding cache key
 /// on it, so vectors of the base and of the adapted encoder never mix.
-pub fn adapted_sha256(base: &str, adapter_weights: &str) -> String {
+pub(crate) fn adapted_sha256(base: &str, adapter_weights: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{base}+lora:{adapter_weights}").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -183,7 +183,7 @@ pub fn load_base(weights: &Path) -> Result<HashMap<String, Tensor>> {
 
 /// Adds `(alpha/rank)·B·A` to every adapted weight of `base`, refusing
 /// shapes that do not fit.
-pub fn merge(base: &mut HashMap<String, Tensor>, adapter: &Adapter, origin: &Path) -> Result<()> {
+pub(crate) fn merge(base: &mut HashMap<String, Tensor>, adapter: &Adapter, origin: &Path) -> Result<()> {
     let scale = adapter.metadata.scale();
     for (module, (a, b)) in &adapter.pairs {
         let name = format!("{module}.weight");

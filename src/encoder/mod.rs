@@ -52,7 +52,7 @@ pub struct Encoder {
 /// Default for [`Encoder::with_token_budget`]: large enough that the
 /// matmuls run at full speed, small enough that activations stay a few
 /// tens of MB (8,192 tokens × 1,536 floats per intermediate row = 50 MB).
-pub const DEFAULT_TOKEN_BUDGET: usize = 8192;
+pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 8192;
 
 /// Matmul rows (rows × columns) above which gemm never takes its
 /// small-product paths; see `forward_batch`.
@@ -72,7 +72,7 @@ pub enum Precision {
 
 impl Precision {
     /// Every precision, in the order the command line lists them.
-    pub const ALL: [Precision; 2] = [Precision::Fp32, Precision::Int8];
+    pub(crate) const ALL: [Precision; 2] = [Precision::Fp32, Precision::Int8];
 
     /// The name the command line uses.
     pub fn name(self) -> &'static str {
@@ -171,7 +171,7 @@ impl Encoder {
     /// vectors are the computed bits, so output does not change.
     /// The cache is per encoder and precision: int8 vectors are kept apart
     /// from fp32 ones.
-    pub fn with_cache(mut self, dir: &std::path::Path, notify: &mut dyn FnMut(&str)) -> Result<Encoder> {
+    pub(crate) fn with_cache(mut self, dir: &std::path::Path, notify: &mut dyn FnMut(&str)) -> Result<Encoder> {
         let sha = self.weights_sha256()?;
         let id = match self.precision {
             Precision::Fp32 => sha,
@@ -185,7 +185,7 @@ impl Encoder {
     /// and rebuilds the model from them, so the adapted encoder runs at the
     /// base model's speed. The base weights' sha256 must be the one the
     /// adapter was trained on. Call it before [`with_precision`](Self::with_precision)
-    /// and [`with_cache`](Self::with_cache): both key on the merged weights.
+    /// and `with_cache`: both key on the merged weights.
     pub fn with_adapter(mut self, dir: &std::path::Path) -> Result<Encoder> {
         if self.cache.is_some() || self.precision != Precision::Fp32 || self.adapter_sha256.is_some() {
             return Err(Error::Usage("load the adapter first: before --precision, --cache or another adapter".into()));
@@ -214,7 +214,7 @@ impl Encoder {
     }
 
     /// Sets the arithmetic of the linear layers (see [`Precision`]). Call it
-    /// before [`with_cache`](Self::with_cache), which keys vectors by it.
+    /// before `with_cache`, which keys vectors by it.
     pub fn with_precision(mut self, precision: Precision) -> Result<Encoder> {
         if self.cache.is_some() {
             return Err(Error::Usage("set the precision before opening the embedding cache".into()));
@@ -258,9 +258,9 @@ impl Encoder {
     }
 
     /// sha256 of the weights file (memoised in the tool's cache, see
-    /// [`crate::digest::sha256_file_memo`]); heads record it to refuse
+    /// `crate::digest::sha256_file_memo`); heads record it to refuse
     /// embeddings from another encoder. With an adapter merged it is the
-    /// hash of base and adapter together ([`lora::adapted_sha256`]), so a
+    /// hash of base and adapter together (`lora::adapted_sha256`), so a
     /// head of the base encoder is refused by the adapted one and back.
     pub fn weights_sha256(&self) -> Result<String> {
         let base = self.base_weights_sha256()?;

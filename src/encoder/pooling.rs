@@ -3,7 +3,7 @@
 /// Mean of consecutive rows of `dims` values (one window's token vectors,
 /// padding excluded), summed in token order: the same bits whatever else
 /// was in the window's batch.
-pub fn mean_rows(rows: &[f32], dims: usize) -> Vec<f32> {
+pub(crate) fn mean_rows(rows: &[f32], dims: usize) -> Vec<f32> {
     let mut sum = vec![0f32; dims];
     let count = rows.len() / dims.max(1);
     for row in rows.chunks_exact(dims) {
@@ -18,7 +18,7 @@ pub fn mean_rows(rows: &[f32], dims: usize) -> Vec<f32> {
 
 /// Scales `v` to unit L2 norm, as `torch.nn.functional.normalize` does
 /// (dividing by `max(norm, 1e-12)`).
-pub fn l2_normalize(v: &mut [f32]) {
+pub(crate) fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
     v.iter_mut().for_each(|x| *x /= norm);
 }

@@ -56,7 +56,7 @@ pub fn split(tokenized: &[Vec<u32>], window: usize) -> Result<Vec<Window>> {
 }
 
 /// Combines windows' mean-pooled vectors into one normalised vector per text.
-pub fn combine(units: &[Window], pooled: &[Vec<f32>], texts: usize, dims: usize) -> Vec<Vec<f32>> {
+pub(crate) fn combine(units: &[Window], pooled: &[Vec<f32>], texts: usize, dims: usize) -> Vec<Vec<f32>> {
     let mut sums = vec![vec![0f32; dims]; texts];
     let mut weights = vec![0f32; texts];
     let mut counts = vec![0usize; texts];

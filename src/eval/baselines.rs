@@ -1,6 +1,6 @@
 //! Baselines that every method in the evaluation table must beat.
 //!
-//! * [`keyword_stance`]: cue-word rules for stance, written from the
+//! * `keyword_stance`: cue-word rules for stance, written from the
 //!   labelling guide's definitions (not from the seed articles).
 //! * [`LexiconSentiment`]: the VADER lexicon on its own (see
 //!   [`crate::classify::lexicon`], where the heads take it as features).
@@ -104,7 +104,7 @@ fn count_cues(text: &str, cues: &[&str]) -> usize {
 
 /// Stance by cue counts: more likely cues than unlikely ones is `likely`,
 /// fewer is `unlikely`, equal (including none) is `neutral`. One-hot.
-pub fn keyword_stance(text: &str) -> Probabilities {
+pub(crate) fn keyword_stance(text: &str) -> Probabilities {
     let lower = text.to_lowercase();
     let likely = count_cues(&lower, LIKELY_CUES);
     let unlikely = count_cues(&lower, UNLIKELY_CUES);

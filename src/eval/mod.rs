@@ -3,7 +3,7 @@
 //!
 //! The report ([`EvalReport`]) is what `stance eval --format json` prints;
 //! its schema is documented in the README and versioned by
-//! [`SCHEMA_VERSION`].
+//! `SCHEMA_VERSION`.
 
 use crate::classify::{argmax, Probabilities, Task};
 use crate::data::labels::{LabelRecord, OutlookRecord};
@@ -22,13 +22,14 @@ pub mod baselines;
 pub mod loao;
 pub mod nyt;
 pub mod report;
+pub mod speakers;
 
 pub use crate::metrics::{task_metrics, TaskMetrics, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CALIBRATION_BINS};
 pub use agreement::{agreement, FieldAgreement};
 pub use loao::{loao_stance, LoaoFold};
 
 /// Version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// One method's predictions on the evaluated paragraphs (each `None` when
 /// the method does not answer that question).
@@ -152,7 +153,7 @@ pub fn majority(gold: &[usize], n: usize) -> Vec<Probabilities> {
 
 /// Speaker names compared case-insensitively, without courtesy titles,
 /// punctuation or possessive apostrophe variants.
-pub fn normalise_speaker(name: &str) -> String {
+pub(crate) fn normalise_speaker(name: &str) -> String {
     let lowered = name.to_lowercase().replace('’', "'");
     let words: Vec<String> = lowered
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -178,7 +179,7 @@ pub struct EvalItem {
 
 /// Builds evaluation items: texts resolved against `articles`, boilerplate
 /// flags from the article's segmentation (or the rules, for text labels).
-pub fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> Result<Vec<EvalItem>> {
+pub(crate) fn items(records: Vec<LabelRecord>, articles: &HashMap<String, Article>) -> Result<Vec<EvalItem>> {
     let texts = crate::data::labels::resolve_texts(&records, articles)?;
     Ok(records
         .into_iter()
@@ -209,7 +210,7 @@ pub struct Models<'a> {
 
 /// Each classifier set's predictions on the items, as the pipeline makes
 /// them (boilerplate `neutral`, speakers by the attribution rules).
-pub fn model_methods(
+pub(crate) fn model_methods(
     models: &Models,
     items: &[EvalItem],
     articles: &HashMap<String, Article>,
@@ -292,7 +293,7 @@ pub fn model_methods(
 /// The baselines: majority class (of the evaluated gold labels), keyword
 /// rules for stance, the VADER lexicon for sentiment, and `narrator` for
 /// every speaker.
-pub fn baseline_methods(items: &[EvalItem]) -> Vec<MethodOutput> {
+pub(crate) fn baseline_methods(items: &[EvalItem]) -> Vec<MethodOutput> {
     let gold = |task: Task| -> Vec<usize> { items.iter().filter_map(|i| i.gold.label_index(task)).collect() };
     let n = items.len();
     let lexicon = LexiconSentiment::default();
@@ -475,13 +476,13 @@ fn article_metrics(m: &MethodOutput, items: &[EvalItem], outlooks: &[OutlookReco
 
 /// The outlook file that goes with a label file: `<stem>-outlook.jsonl`
 /// beside it, if present.
-pub fn sibling_outlook(labels: &std::path::Path) -> Option<std::path::PathBuf> {
+pub(crate) fn sibling_outlook(labels: &std::path::Path) -> Option<std::path::PathBuf> {
     let sibling = labels.with_file_name(format!("{}-outlook.jsonl", crate::text::input::file_stem(labels)));
     sibling.is_file().then_some(sibling)
 }
 
 /// Evaluates every method on hand-labelled paragraphs: reads the label
-/// files and outlooks (default: [`sibling_outlook`] of the first file),
+/// files and outlooks (default: `sibling_outlook` of the first file),
 /// looks texts up in the articles under `articles_dir`, and runs the
 /// baselines and the `models`.
 pub fn evaluate_label_files(
@@ -514,7 +515,7 @@ pub fn evaluate_label_files(
 }
 
 /// Loads the articles under `dir` (any layout `stance classify` reads) by id.
-pub fn load_articles(dir: &std::path::Path) -> Result<HashMap<String, Article>> {
+pub(crate) fn load_articles(dir: &std::path::Path) -> Result<HashMap<String, Article>> {
     let mut articles = HashMap::new();
     for doc in crate::text::input::Documents::new(&[dir.to_owned()], Default::default()) {
         let doc = doc?;

@@ -213,7 +213,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Escapes text for XML.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -35,7 +35,7 @@ pub struct RecordWriter<W: Write> {
 }
 
 /// Column names of the CSV form of a record.
-pub const RECORD_CSV_HEADER: [&str; 16] = [
+pub(crate) const RECORD_CSV_HEADER: [&str; 16] = [
     "article",
     "paragraph",
     "text",
@@ -55,7 +55,7 @@ pub const RECORD_CSV_HEADER: [&str; 16] = [
 ];
 
 /// Separator of a record's quotations in one CSV cell.
-pub const CSV_QUOTE_SEPARATOR: &str = " | ";
+pub(crate) const CSV_QUOTE_SEPARATOR: &str = " | ";
 
 impl<W: Write> RecordWriter<W> {
     /// A writer of `format` over `out`.

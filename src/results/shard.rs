@@ -32,7 +32,7 @@ pub struct Shard {
 
 /// The 64-bit hash a shard is chosen by: the first 8 bytes of SHA-256 of
 /// the id's UTF-8 bytes, big-endian.
-pub fn id_hash(id: &str) -> u64 {
+pub(crate) fn id_hash(id: &str) -> u64 {
     let digest = Sha256::digest(id.as_bytes());
     u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
 }

@@ -587,10 +587,12 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
         let open = (close.saturating_sub(MAX_APPOSITIVE_TOKENS)..close).rev().find(|&k| toks[k].text == ",")?;
         let first = toks.get(open + 1)?;
         let participle = first.lower.ends_with("ing") && !first.is_capitalised();
-        if !(participle || rules::contains(APPOSITIVE_OPENERS, &first.lower)) || open + 1 >= close {
-            return None;
-        }
-        if !participle {
+        let age = open + 2 == close && first.text.chars().all(|c| c.is_ascii_digit());
+        if age {
+            // "Trump, 70, said": an age is not a role.
+        } else if !(participle || rules::contains(APPOSITIVE_OPENERS, &first.lower)) || open + 1 >= close {
+            return named_appositive(original, toks, open, close);
+        } else if !participle {
             role = Some(role_text(&original[first.start..toks[close - 1].end]));
         }
         end = open;
@@ -625,11 +627,88 @@ fn source_before(original: &str, toks: &[Token], verb: usize) -> Option<(Source,
     Some((source, role, start))
 }
 
+/// "The agency's spokesman, Adi Prasetyo, said": the name is the
+/// appositive between the commas at `open` and `close`, and the phrase
+/// before it, ending in a role noun, is the office.
+fn named_appositive(
+    original: &str,
+    toks: &[Token],
+    open: usize,
+    close: usize,
+) -> Option<(Source, Option<String>, usize)> {
+    if close - open > 7
+        || !toks[open + 1..close].iter().all(|t| t.is_capitalised() || NAME_PARTICLES.contains(&t.lower.as_str()))
+    {
+        return None;
+    }
+    let Source::Person(name) = names::classify(&toks[open + 1..close])? else { return None };
+    let head = toks.get(open.checked_sub(1)?)?;
+    if !head.is_word() || head.is_capitalised() {
+        return None;
+    }
+    // Walk back over the office: its words, possessives and determiners.
+    let determiner = is_determiner;
+    let mut start = open;
+    while start > 0 && open - start < 10 {
+        let t = &toks[start - 1];
+        let word =
+            t.is_word() && !rules::contains(CLAUSE_OPENERS, &t.lower) && !rules::contains(SPEECH_VERBS, &t.lower);
+        if word && (phrase_word(t) || t.lower.ends_with("'s") || determiner(t) || !t.is_capitalised()) {
+            start -= 1;
+        } else {
+            break;
+        }
+        if determiner(t) {
+            break;
+        }
+    }
+    // An office is introduced by a possessive or a determiner ("the
+    // agency's spokesman", "her grandson"), not a bare clause.
+    if !toks[start..open].iter().any(|t| determiner(t) || t.lower.ends_with("'s")) {
+        return None;
+    }
+    let from = if determiner(&toks[start]) { start + 1 } else { start };
+    let role = role_text(&original[toks[from].start..head.end]);
+    Some((Source::Person(name), Some(role), start))
+}
+
+/// "…, said her grandson, Daisuke Nakahara, 52": an office opened by a
+/// possessive or determiner, a comma, then the name.
+fn office_then_name(original: &str, toks: &[Token], from: usize) -> Option<(Source, Option<String>, usize)> {
+    let first = toks.get(from)?;
+    if !(is_determiner(first) || first.lower.ends_with("'s")) {
+        return None;
+    }
+    let comma = (from + 1..toks.len().min(from + 8)).find(|&k| toks[k].text == ",")?;
+    let office = &toks[from..comma];
+    if !office.iter().all(|t| t.is_word()) || office.last()?.is_capitalised() {
+        return None;
+    }
+    let name_end = (comma + 1..toks.len().min(comma + 8)).find(|&k| !toks[k].is_word()).unwrap_or(toks.len());
+    let name = &toks[comma + 1..name_end];
+    if name.is_empty() || !name.iter().all(|t| t.is_capitalised() || NAME_PARTICLES.contains(&t.lower.as_str())) {
+        return None;
+    }
+    let Source::Person(person) = names::classify(name)? else { return None };
+    let start = if is_determiner(first) { from + 1 } else { from };
+    Some((Source::Person(person), Some(role_text(&original[toks[start].start..office.last()?.end])), from))
+}
+
+fn is_determiner(t: &Token) -> bool {
+    matches!(t.lower.as_str(), "the" | "a" | "an" | "his" | "her" | "its" | "their")
+}
+
+/// Lower-case words inside personal names ("Pieter van der Berg").
+const NAME_PARTICLES: [&str; 9] = ["van", "der", "den", "de", "von", "bin", "al", "da", "la"];
+
 /// The source after position `from` ("said Ana Lopez, an analyst at …";
 /// "according to officials in Seoul"): (source, role, `from`). When the
 /// phrase opens the sentence (`fronted`), the comma after the source opens
 /// the main clause, so an appositive must close with a second comma.
 fn source_after(original: &str, toks: &[Token], from: usize, fronted: bool) -> Option<(Source, Option<String>, usize)> {
+    if let Some(found) = office_then_name(original, toks, from) {
+        return Some(found);
+    }
     let mut end = from;
     let mut role = None;
     while end < toks.len() && end - from < 14 {

@@ -31,7 +31,7 @@ pub enum Source {
 }
 
 /// Joins items as in prose: "a", "a and b", "a, b and c".
-pub fn join_list(items: &[String]) -> String {
+pub(crate) fn join_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -505,7 +505,7 @@ fn title_words(run: &[Token]) -> usize {
 
 /// The office a person's phrase gives before the name ("South Korean
 /// President", "Secretary of State"); courtesy titles ("Mr.") are no office.
-pub fn office(np: &[Token]) -> Option<String> {
+pub(crate) fn office(np: &[Token]) -> Option<String> {
     let np = trim_edges(np);
     let mut start = np.len();
     while start > 0 && np[start - 1].is_capitalised() && !rules::contains(NOT_NAME_WORDS, &np[start - 1].lower) {
@@ -527,7 +527,7 @@ pub fn office(np: &[Token]) -> Option<String> {
 /// A name's canonical spelling: no single-letter initials, possessive
 /// dropped, and hyphenated given names with a lower-case second part
 /// split ("Kim Jong-un" → "Kim Jong Un").
-pub fn canonical_name(words: &[&str]) -> String {
+pub(crate) fn canonical_name(words: &[&str]) -> String {
     let mut out: Vec<String> = Vec::new();
     for w in words {
         let w = w.trim_end_matches("'s").trim_end_matches("’s");

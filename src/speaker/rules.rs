@@ -9,7 +9,7 @@
 /// their subject, or the name after them, the source of a claim. Multi-word
 /// entries are phrasal verbs. Participles ("saying", "stating") are left out
 /// on purpose: they hang off another clause's subject.
-pub const SPEECH_VERBS: &[&str] = &[
+pub(crate) const SPEECH_VERBS: &[&str] = &[
     "said",
     "says",
     "say",
@@ -162,7 +162,7 @@ pub const SPEECH_VERBS: &[&str] = &[
 
 /// Adjectives that report a state of mind when they follow a copula ("are
 /// now concerned that …"): their subject is the source.
-pub const STATE_PREDICATES: &[&str] = &[
+pub(crate) const STATE_PREDICATES: &[&str] = &[
     "concerned",
     "worried",
     "alarmed",
@@ -175,21 +175,21 @@ pub const STATE_PREDICATES: &[&str] = &[
     "convinced",
     "wary",
 ];
-pub const COPULAS: &[&str] = &[
+pub(crate) const COPULAS: &[&str] = &[
     "is", "are", "was", "were", "remain", "remains", "remained", "seem", "seems", "appear", "appears", "grew", "grow",
     "been",
 ];
 
 /// Words that open a subordinate clause: a source inside one backs up the
 /// main clause rather than carrying the paragraph.
-pub const SUBORDINATORS: &[&str] = &[
+pub(crate) const SUBORDINATORS: &[&str] = &[
     "that", "which", "who", "whom", "when", "since", "because", "after", "before", "if", "unless", "until", "whether",
     "where", "once",
 ];
 
 /// Days and months, which may sit inside a source's phrase ("a Friday
 /// report by …").
-pub const CALENDAR_WORDS: &[&str] = &[
+pub(crate) const CALENDAR_WORDS: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -219,11 +219,11 @@ pub const CALENDAR_WORDS: &[&str] = &[
 
 /// Bullet markers that open a summary line (whose speaker, like a
 /// heading's, is the narrator).
-pub const BULLETS: &[&str] = &["- ", "* ", "• ", "– ", "— ", "# "];
+pub(crate) const BULLETS: &[&str] = &["- ", "* ", "• ", "– ", "— ", "# "];
 
 /// A verb followed by one of these nouns is a speech act too: "expressed
 /// concern", "issued a statement", "shared this assessment".
-pub const SPEECH_ACT_VERBS: &[&str] = &[
+pub(crate) const SPEECH_ACT_VERBS: &[&str] = &[
     "expressed",
     "expresses",
     "voiced",
@@ -237,7 +237,7 @@ pub const SPEECH_ACT_VERBS: &[&str] = &[
     "released",
     "releases",
 ];
-pub const SPEECH_ACT_OBJECTS: &[&str] = &[
+pub(crate) const SPEECH_ACT_OBJECTS: &[&str] = &[
     "concern",
     "concerns",
     "suspicion",
@@ -267,7 +267,7 @@ pub const SPEECH_ACT_OBJECTS: &[&str] = &[
 ];
 
 /// Words allowed between a subject and its speech verb ("has also said").
-pub const AUXILIARIES: &[&str] = &[
+pub(crate) const AUXILIARIES: &[&str] = &[
     "has",
     "have",
     "had",
@@ -304,20 +304,21 @@ pub const AUXILIARIES: &[&str] = &[
 
 /// A speech verb right after one of these is passive or negated and names
 /// no source ("was called out", "neither confirmed nor denied").
-pub const NEGATORS: &[&str] =
+pub(crate) const NEGATORS: &[&str] =
     &["not", "never", "nor", "neither", "no", "to", "was", "were", "been", "be", "being", "is", "yet"];
 
 /// Opening words of a clause that turns against what came before; the
 /// labelling conventions let the turn decide the paragraph.
-pub const CONTRAST_MARKERS: &[&str] = &["but", "however", "nonetheless", "nevertheless", "yet", "still", "instead"];
+pub(crate) const CONTRAST_MARKERS: &[&str] =
+    &["but", "however", "nonetheless", "nevertheless", "yet", "still", "instead"];
 
 /// Opening words of a concessive clause, whose source backs up the main
 /// clause rather than carrying the paragraph.
-pub const CONCESSIVE_MARKERS: &[&str] = &["though", "although", "while", "whereas", "despite"];
+pub(crate) const CONCESSIVE_MARKERS: &[&str] = &["though", "although", "while", "whereas", "despite"];
 
 /// Words that end a subject when walking back from the verb (clause
 /// openers; the subject lies after them).
-pub const CLAUSE_OPENERS: &[&str] = &[
+pub(crate) const CLAUSE_OPENERS: &[&str] = &[
     "that",
     "which",
     "who",
@@ -355,7 +356,7 @@ pub const CLAUSE_OPENERS: &[&str] = &[
 
 /// Courtesy and office titles dropped from personal names (compared
 /// without a trailing period, case-insensitively).
-pub const TITLES: &[&str] = &[
+pub(crate) const TITLES: &[&str] = &[
     "mr",
     "ms",
     "mrs",
@@ -430,7 +431,7 @@ pub const TITLES: &[&str] = &[
 
 /// Capitalised words that start sentences or clauses but are never part of
 /// a personal name.
-pub const NOT_NAME_WORDS: &[&str] = &[
+pub(crate) const NOT_NAME_WORDS: &[&str] = &[
     "the",
     "a",
     "an",
@@ -525,12 +526,12 @@ pub const NOT_NAME_WORDS: &[&str] = &[
 ];
 
 /// Pronouns and what they can refer back to.
-pub const PERSON_PRONOUNS: &[&str] = &["he", "she"];
-pub const GROUP_PRONOUNS: &[&str] = &["they"];
+pub(crate) const PERSON_PRONOUNS: &[&str] = &["he", "she"];
+pub(crate) const GROUP_PRONOUNS: &[&str] = &["they"];
 
 /// Nouns naming an institution that can speak ("North Korea's Foreign
 /// Ministry", "the South Korean military"). Multi-word entries first.
-pub const BODY_NOUNS: &[&str] = &[
+pub(crate) const BODY_NOUNS: &[&str] = &[
     "joint chiefs of staff",
     "foreign ministry",
     "defense ministry",
@@ -579,14 +580,16 @@ pub const BODY_NOUNS: &[&str] = &[
 ];
 
 /// Media names that all mean a government's own outlets.
-pub const STATE_MEDIA_SYNONYMS: &[&str] = &["official media", "state-run media", "state news agency", "state media"];
+pub(crate) const STATE_MEDIA_SYNONYMS: &[&str] =
+    &["official media", "state-run media", "state news agency", "state media"];
 
 /// Generic bodies: a more specific body named in the same paragraph wins
 /// (the labelling conventions' "most specific body").
-pub const GENERIC_BODIES: &[&str] = &["military", "government", "army", "forces", "administration", "authorities"];
+pub(crate) const GENERIC_BODIES: &[&str] =
+    &["military", "government", "army", "forces", "administration", "authorities"];
 
 /// Plural nouns for groups of sources ("experts said", "analysts say").
-pub const GROUP_NOUNS: &[&str] = &[
+pub(crate) const GROUP_NOUNS: &[&str] = &[
     "experts",
     "analysts",
     "officials",
@@ -623,7 +626,7 @@ pub const GROUP_NOUNS: &[&str] = &[
 
 /// Singular nouns for an anonymous individual source ("a diplomatic source",
 /// "the former official").
-pub const ROLE_NOUNS: &[&str] = &[
+pub(crate) const ROLE_NOUNS: &[&str] = &[
     "official",
     "source",
     "analyst",
@@ -653,12 +656,12 @@ pub const ROLE_NOUNS: &[&str] = &[
 
 /// Group nouns that speak for governments: a place after them ("officials in
 /// Seoul") names the government.
-pub const GOVERNMENT_GROUPS: &[&str] = &["officials", "authorities", "governments", "intelligence", "sources"];
+pub(crate) const GOVERNMENT_GROUPS: &[&str] = &["officials", "authorities", "governments", "intelligence", "sources"];
 
 /// Words in a source description that say nothing about who it is; dropped
 /// from group and anonymous labels ("one diplomatic source" → "diplomatic
 /// source", "other North Korea watchers" → "North Korea watchers").
-pub const VAGUE_MODIFIERS: &[&str] = &[
+pub(crate) const VAGUE_MODIFIERS: &[&str] = &[
     "a",
     "an",
     "the",
@@ -698,7 +701,7 @@ pub const VAGUE_MODIFIERS: &[&str] = &[
 
 /// Lower-case modifiers allowed inside a source's noun phrase when walking
 /// back from a speech verb.
-pub const PHRASE_MODIFIERS: &[&str] = &[
+pub(crate) const PHRASE_MODIFIERS: &[&str] = &[
     "former",
     "senior",
     "top",
@@ -777,7 +780,7 @@ pub const PHRASE_MODIFIERS: &[&str] = &[
 /// Countries, their capitals and their adjectives, each mapped to the
 /// adjective the labelling conventions use ("US" without periods). Longer
 /// spellings first so "North Korean" is not read as "Korean".
-pub const DEMONYMS: &[(&str, &str)] = &[
+pub(crate) const DEMONYMS: &[(&str, &str)] = &[
     ("north korean", "North Korean"),
     ("north korea", "North Korean"),
     ("south korean", "South Korean"),
@@ -832,7 +835,7 @@ pub const DEMONYMS: &[(&str, &str)] = &[
 /// Capitals that stand for their governments ("officials in Seoul"), only
 /// read so after a government group noun: "diplomats in Seoul" may be
 /// anyone's diplomats.
-pub const CAPITALS: &[(&str, &str)] = &[
+pub(crate) const CAPITALS: &[(&str, &str)] = &[
     ("pyongyang", "North Korean"),
     ("seoul", "South Korean"),
     ("washington", "US"),
@@ -854,19 +857,19 @@ pub const CAPITALS: &[(&str, &str)] = &[
 ];
 
 /// Abbreviations whose period does not end a sentence.
-pub const ABBREVIATIONS: &[&str] = &[
+pub(crate) const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "rev",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "inc",
     "corp", "co", "ltd", "u.s", "u.n", "u.k", "e.u", "a.m", "p.m", "approx", "est", "dept",
 ];
 
 /// Opening and closing quotation marks.
-pub const OPEN_QUOTES: &[char] = &['“', '«', '„'];
-pub const CLOSE_QUOTES: &[char] = &['”', '»'];
+pub(crate) const OPEN_QUOTES: &[char] = &['“', '«', '„'];
+pub(crate) const CLOSE_QUOTES: &[char] = &['”', '»'];
 
 /// A quotation with fewer words than this is a scare quote ("rogue"),
 /// not the speaker's own statement.
-pub const MIN_QUOTE_WORDS: usize = 3;
+pub(crate) const MIN_QUOTE_WORDS: usize = 3;
 
 /// Looks `word` up case-insensitively in `table` (whose entries are
 /// ASCII), without allocating: it runs for every token.
@@ -876,21 +879,21 @@ pub fn contains(table: &[&str], word: &str) -> bool {
 
 /// The adjective of a country, capital-free spelling (`"South Korea"` →
 /// `"South Korean"`), if `phrase` is one.
-pub fn demonym(phrase: &str) -> Option<&'static str> {
+pub(crate) fn demonym(phrase: &str) -> Option<&'static str> {
     let p = phrase.trim().to_lowercase().replace('’', "'");
     let p = p.strip_prefix("the ").unwrap_or(&p);
     DEMONYMS.iter().find(|(k, _)| *k == p).map(|(_, v)| *v)
 }
 
 /// The adjective of the government seated in capital `phrase`, if any.
-pub fn capital(phrase: &str) -> Option<&'static str> {
+pub(crate) fn capital(phrase: &str) -> Option<&'static str> {
     let p = phrase.trim().to_lowercase();
     CAPITALS.iter().find(|(k, _)| *k == p).map(|(_, v)| *v)
 }
 
 /// Speech verbs that also come before their subject in news style
 /// ("…,” said Moon; "…, added the official").
-pub const INVERTING_VERBS: &[&str] = &[
+pub(crate) const INVERTING_VERBS: &[&str] = &[
     "said",
     "says",
     "added",
@@ -907,7 +910,7 @@ pub const INVERTING_VERBS: &[&str] = &[
 
 /// Words that may open an appositive after a name ("Bruce Lee, a former
 /// analyst now with …, said"): articles, relative pronouns, affiliations.
-pub const APPOSITIVE_OPENERS: &[&str] = &[
+pub(crate) const APPOSITIVE_OPENERS: &[&str] = &[
     "a",
     "an",
     "the",

@@ -32,6 +32,21 @@ fn appositives_are_stripped_and_kept_as_role() {
 }
 
 #[test]
+fn an_office_before_the_name_is_the_role() {
+    let a = attribute("The agency's spokesman, Adi Prasetyo, said the alert level had been raised.");
+    assert_eq!((a.speaker.as_str(), a.role.as_deref()), ("Adi Prasetyo", Some("agency's spokesman")));
+    let a = attribute("“She still reads the paper,” said her grandson, Daisuke Nakahara, 52.");
+    assert_eq!(a.speaker, "Daisuke Nakahara");
+    let a = attribute("Azerbaijan's chief negotiator, Elchin Mammadli, said a draft would follow.");
+    assert_eq!((a.speaker.as_str(), a.role.as_deref()), ("Elchin Mammadli", Some("Azerbaijan's chief negotiator")));
+    // An age in apposition is skipped, not taken for a role.
+    let a = attribute("Ana Lopez, 70, said the talks would resume.");
+    assert_eq!((a.speaker.as_str(), a.role.as_deref()), ("Ana Lopez", None));
+    // Without a possessive or determiner there is no office to read.
+    assert_eq!(one("Talks stalled, Ana Lopez, said nothing."), NARRATOR);
+}
+
+#[test]
 fn speech_verbs_and_paraphrase() {
     assert_eq!(one("Ana Lopez warned that the summit could fail."), "Ana Lopez");
     assert_eq!(one("Ana Lopez has vowed to “never give up on talks with them.”"), "Ana Lopez");

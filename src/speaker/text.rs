@@ -43,14 +43,14 @@ fn push_trimmed(text: &str, start: usize, end: usize, spans: &mut Vec<Span>) {
 }
 
 /// Words in a span of text.
-pub fn word_count(text: &str) -> usize {
+pub(crate) fn word_count(text: &str) -> usize {
     text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count()
 }
 
 /// `text` with every quoted passage overwritten by `_`, byte for byte, so
 /// that offsets still match but words inside quotations (a speaker's "he
 /// wrote me letters") are never read as attribution.
-pub fn mask_quotes(text: &str, quotes: &[Span]) -> String {
+pub(crate) fn mask_quotes(text: &str, quotes: &[Span]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for q in quotes {
         bytes[q.start..q.end].fill(b'_');
@@ -64,7 +64,7 @@ pub fn mask_quotes(text: &str, quotes: &[Span]) -> String {
 /// (with any closing quotes or brackets) followed by white space and a
 /// capital, digit or opening quote, except after a known abbreviation or
 /// an initial ("Mr.", "U.S.", "J.") and never inside a quotation.
-pub fn sentences(text: &str) -> Vec<Span> {
+pub(crate) fn sentences(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut start = 0;
     let mut in_quote = false;
@@ -137,7 +137,7 @@ fn is_abbreviation(before: &str) -> bool {
 
 /// A word or punctuation mark of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub(crate) struct Token {
     /// Byte offsets in the paragraph.
     pub start: usize,
     pub end: usize,
@@ -149,11 +149,11 @@ pub struct Token {
 }
 
 impl Token {
-    pub fn is_word(&self) -> bool {
+    pub(crate) fn is_word(&self) -> bool {
         self.text.chars().next().is_some_and(char::is_alphanumeric)
     }
 
-    pub fn is_capitalised(&self) -> bool {
+    pub(crate) fn is_capitalised(&self) -> bool {
         self.text.chars().next().is_some_and(char::is_uppercase)
     }
 
@@ -162,7 +162,7 @@ impl Token {
     }
 
     /// A closing quotation mark.
-    pub fn is_close_quote(&self) -> bool {
+    pub(crate) fn is_close_quote(&self) -> bool {
         self.text.chars().next().is_some_and(|c| CLOSE_QUOTES.contains(&c) || c == '"')
     }
 }

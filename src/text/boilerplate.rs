@@ -39,7 +39,7 @@ fn rules() -> &'static RegexSet {
 }
 
 /// True when the paragraph is site furniture rather than article content.
-pub fn is_boilerplate(paragraph: &str) -> bool {
+pub(crate) fn is_boilerplate(paragraph: &str) -> bool {
     let text = paragraph.trim();
     if text.is_empty() {
         return true;

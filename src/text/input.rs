@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// File endings that a directory walk treats as articles.
-pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "jsonl"];
+pub(crate) const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "jsonl"];
 
 /// How to read the inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,7 +67,7 @@ pub struct Document {
 }
 
 /// The name used for standard input in ids and messages.
-pub const STDIN_NAME: &str = "stdin";
+pub(crate) const STDIN_NAME: &str = "stdin";
 
 enum Pending {
     /// A path named by the caller: read whatever it is (a pipe such as
@@ -231,7 +231,7 @@ pub fn file_stem(path: &Path) -> String {
 }
 
 /// Reads one article file.
-pub fn read_article(path: &Path, options: InputOptions) -> Result<Document> {
+pub(crate) fn read_article(path: &Path, options: InputOptions) -> Result<Document> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = decode(&bytes, path, None, options.lossy)?;
     Ok(Document { id: file_stem(path), text, origin: Origin { path: path.to_owned(), line: None } })
@@ -239,7 +239,7 @@ pub fn read_article(path: &Path, options: InputOptions) -> Result<Document> {
 
 /// Article files under `dir`, recursively, sorted by path. Hidden entries
 /// and symbolic links to directories are not followed.
-pub fn article_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn article_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(dir) = stack.pop() {
@@ -266,7 +266,7 @@ pub fn article_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Decodes UTF-8, naming the line of the first invalid byte on failure.
 /// `first_line` offsets the reported line (for text that starts mid-file).
-pub fn decode(bytes: &[u8], path: &Path, first_line: Option<usize>, lossy: bool) -> Result<String> {
+pub(crate) fn decode(bytes: &[u8], path: &Path, first_line: Option<usize>, lossy: bool) -> Result<String> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text.to_owned()),
         Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
@@ -372,7 +372,7 @@ impl Iterator for JsonlReader {
 /// A JSON syntax error on one line of a file: serde's own "at line 1
 /// column N" would contradict the file line the message starts with, so
 /// only the column is kept.
-pub fn json_error(e: &serde_json::Error) -> String {
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
     let message = e.to_string();
     let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
     format!("not valid JSON at column {}: {message}", e.column())

@@ -7,7 +7,7 @@ pub mod boilerplate;
 pub mod input;
 
 /// Shortens `s` to at most `max` characters, marking the cut with "…".
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
     } else {

@@ -9,7 +9,7 @@ use std::process::Command;
 /// The subcommands.
 const COMMANDS: [&str; 6] = ["classify", "rank", "speakers", "eval", "train", "model"];
 /// Subcommands that take a subcommand of their own.
-const NESTED: [(&str, &[&str]); 2] = [("eval", &["agreement", "loao"]), ("model", &["fetch", "info"])];
+const NESTED: [(&str, &[&str]); 2] = [("eval", &["agreement", "loao", "speakers"]), ("model", &["fetch", "info"])];
 
 /// Every `stance` command line in the shell blocks of the project's docs,
 /// with the file it came from.

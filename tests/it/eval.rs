@@ -23,6 +23,14 @@ struct Floor {
     int8: Int8Floor,
     dev: HeldOutFloor,
     articles: ArticlesFloor,
+    speakers: SpeakerSuiteFloor,
+}
+
+/// Speaker accuracy of the attribution rules on the speaker suite.
+#[derive(serde::Deserialize)]
+struct SpeakerSuiteFloor {
+    dev_accuracy: f64,
+    heldout_accuracy: f64,
 }
 
 /// Macro-F1 floors on a held-out label set.
@@ -238,5 +246,22 @@ fn agreement_of_a_file_with_itself_is_perfect() {
     for row in stance::eval::agreement(&labels, &labels) {
         assert_eq!(row.n, 95);
         assert!((row.kappa - 1.0).abs() < 1e-12, "{row:?}");
+    }
+}
+
+/// The attribution rules on the speaker suite: no model, so this runs
+/// everywhere.
+#[test]
+fn speaker_attribution_stays_above_the_suite_floor() {
+    use stance::eval::speakers::{evaluate, read_suite};
+    let floor = floor();
+    for (file, min) in [
+        ("speakers-dev.jsonl", floor.speakers.dev_accuracy),
+        ("speakers-heldout.jsonl", floor.speakers.heldout_accuracy),
+    ] {
+        let cases = read_suite(&[repo().join("eval/labels").join(file)]).unwrap();
+        assert!(cases.len() >= 200, "{file}: {} cases", cases.len());
+        let report = evaluate("rules", &cases, stance::speaker::attribute_article);
+        check(&format!("{file} speaker accuracy"), report.accuracy, min, floor.tolerance);
     }
 }

@@ -1,7 +1,7 @@
 //! Trained classifier heads on frozen sentence embeddings.
 //!
-//! * [`SoftmaxHead`]: multinomial logistic regression (L2), used for stance.
-//! * [`ValenceHead`]: ridge regression of a continuous valence (the NYT
+//! * `SoftmaxHead`: multinomial logistic regression (L2), used for stance.
+//! * `ValenceHead`: ridge regression of a continuous valence (the NYT
 //!   raters' mean rating / 4) on the embedding plus VADER lexicon scores,
 //!   with 3-class thresholds and a probability scale chosen on out-of-fold
 //!   predictions of the train split; used for sentiment.
@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the head directory format.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// File names inside a head directory.
 pub const WEIGHTS_FILE: &str = "head.safetensors";
 /// Name of a head's metadata file.
@@ -112,7 +112,7 @@ impl HeadMetadata {
     }
 
     /// Refuses a head made for another encoder.
-    pub fn check_encoder(&self, encoder_sha256: &str, origin: &Path) -> Result<()> {
+    pub(crate) fn check_encoder(&self, encoder_sha256: &str, origin: &Path) -> Result<()> {
         if self.encoder_weights_sha256 != encoder_sha256 {
             return Err(Error::ModelFile {
                 path: origin.to_owned(),
@@ -130,7 +130,7 @@ impl HeadMetadata {
 }
 
 /// A head's weights: named tensors as flat f32 vectors.
-pub type Weights = HashMap<String, (Vec<usize>, Vec<f32>)>;
+pub(crate) type Weights = HashMap<String, (Vec<usize>, Vec<f32>)>;
 
 /// Writes a head directory.
 pub fn save(dir: &Path, metadata: &HeadMetadata, weights: &Weights) -> Result<()> {
@@ -173,7 +173,7 @@ impl LoadedHead {
     }
 
     /// Parses a head from its two files' bytes.
-    pub fn from_bytes(metadata_json: &[u8], weights: &[u8], origin: &Path) -> Result<LoadedHead> {
+    pub(crate) fn from_bytes(metadata_json: &[u8], weights: &[u8], origin: &Path) -> Result<LoadedHead> {
         let metadata: HeadMetadata = serde_json::from_slice(metadata_json).map_err(|e| Error::ModelFile {
             path: origin.join(METADATA_FILE),
             message: format!("invalid head metadata: {e}"),
@@ -279,7 +279,7 @@ impl LoadedHead {
 }
 
 /// Lexicon features a head may use, by name.
-pub const LEXICON_FEATURES: [&str; 4] = ["vader:compound", "vader:pos", "vader:neg", "vader:neu"];
+pub(crate) const LEXICON_FEATURES: [&str; 4] = ["vader:compound", "vader:pos", "vader:neg", "vader:neu"];
 
 fn feature_count(features: &[String], dims: usize, origin: &Path) -> Result<usize> {
     let mut n = 0;
@@ -299,7 +299,7 @@ fn feature_count(features: &[String], dims: usize, origin: &Path) -> Result<usiz
 }
 
 /// The feature vector of one input, in `features` order.
-pub fn featurise(features: &[String], text: &str, embedding: &[f32], lexicon: &LexiconSentiment) -> Vec<f32> {
+pub(crate) fn featurise(features: &[String], text: &str, embedding: &[f32], lexicon: &LexiconSentiment) -> Vec<f32> {
     let mut out = Vec::with_capacity(embedding.len() + 4);
     let scores = if features.iter().any(|f| f.starts_with("vader:")) { Some(lexicon.scores(text)) } else { None };
     for f in features {
@@ -319,7 +319,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Multinomial logistic regression: `softmax(W x + b)`.
-pub struct SoftmaxHead {
+pub(crate) struct SoftmaxHead {
     task: Task,
     name: String,
     features: Vec<String>,
@@ -364,7 +364,7 @@ impl Classifier for SoftmaxHead {
 /// neutral), so the most probable class is exactly the class the
 /// thresholds give, and `s` (fitted on out-of-fold predictions)
 /// calibrates confidence.
-pub struct ValenceHead {
+pub(crate) struct ValenceHead {
     name: String,
     features: Vec<String>,
     weight: Vec<f32>,
@@ -408,7 +408,7 @@ impl Classifier for ValenceHead {
 }
 
 /// The heads compiled into the binary: (task, metadata JSON, weights).
-pub const BUILTIN: &[(Task, &str, &[u8])] = &[
+pub(crate) const BUILTIN: &[(Task, &str, &[u8])] = &[
     (
         Task::Stance,
         include_str!("../../../models/heads/stance/head.json"),

@@ -77,7 +77,7 @@ pub fn fit_softmax(x: &[Vec<f32>], y: &[usize], l2: f64, config: &SoftmaxConfig)
 }
 
 /// Probabilities of a fitted softmax regression for one input.
-pub fn softmax_probabilities(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> crate::classify::Probabilities {
+pub(crate) fn softmax_probabilities(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> crate::classify::Probabilities {
     let n = x.len();
     let mut z = [0f32; 3];
     for (k, zk) in z.iter_mut().enumerate() {
@@ -92,7 +92,7 @@ fn predict_softmax(weight: &[f32], bias: &[f32; 3], x: &[f32]) -> usize {
 
 /// The penalty with the best cross-validation score; on a tie the later
 /// (larger) penalty, the simpler model.
-pub fn best_penalty(scores: &[(f64, f64)]) -> (f64, f64) {
+pub(crate) fn best_penalty(scores: &[(f64, f64)]) -> (f64, f64) {
     scores
         .iter()
         .copied()
@@ -111,7 +111,7 @@ pub fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Macro-F1 of each candidate penalty under k-fold cross-validation.
-pub fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfig) -> Result<Vec<(f64, f64)>> {
+pub(crate) fn cross_validate_softmax(x: &[Vec<f32>], y: &[usize], config: &SoftmaxConfig) -> Result<Vec<(f64, f64)>> {
     check_folds(x.len(), config.folds).map_err(Error::Usage)?;
     let fold = folds(x.len(), config.folds, config.seed);
     let mut scores = Vec::new();
@@ -152,12 +152,12 @@ fn named(files: &[PathBuf]) -> PathBuf {
 }
 
 /// Texts and stance labels of label files that carry their own text.
-pub fn read_stance_data(files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
+pub(crate) fn read_stance_data(files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
     read_label_data(Task::Stance, files)
 }
 
 /// Texts and `task` labels of label files that carry their own text.
-pub fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
+pub(crate) fn read_label_data(task: Task, files: &[PathBuf]) -> Result<(Vec<String>, Vec<usize>, Vec<DataFile>)> {
     let (mut texts, mut labels, mut data) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
         let records = crate::data::labels::read_labels(path)?;
@@ -207,7 +207,7 @@ fn metadata(
 }
 
 /// Embedding batch size used for training (fixed: part of reproducibility).
-pub const TRAIN_BATCH: usize = 32;
+pub(crate) const TRAIN_BATCH: usize = 32;
 
 /// Trains a softmax head for `task` on labelled paragraphs.
 pub fn train_softmax_head(
@@ -247,7 +247,7 @@ pub fn train_softmax_head(
 }
 
 /// Ridge regression with an unpenalised intercept, solved exactly.
-pub fn fit_ridge(x: &[Vec<f32>], y: &[f64], l2: f64) -> Result<(Vec<f32>, f32)> {
+pub(crate) fn fit_ridge(x: &[Vec<f32>], y: &[f64], l2: f64) -> Result<(Vec<f32>, f32)> {
     let Some(first) = x.first() else { return Err(Error::Usage("ridge regression: no examples to fit".into())) };
     let (n, f) = (x.len(), first.len());
     let mean_x: Vec<f64> = (0..f).map(|j| x.iter().map(|r| r[j] as f64).sum::<f64>() / n as f64).collect();

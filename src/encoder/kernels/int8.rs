@@ -31,7 +31,7 @@ const UNITS_PER_TILE: usize = 64;
 const ROWS_PER_TASK: usize = 64;
 
 /// A linear layer's weights in int8, plus the float bias.
-pub struct QuantizedLinear {
+pub(crate) struct QuantizedLinear {
     /// Output units (rows of `W`).
     units: usize,
     /// Input width (columns of `W`).
@@ -282,7 +282,7 @@ mod avx2 {
 }
 
 /// A quantised linear layer as a candle op on a contiguous `[rows, inputs]` f32 tensor.
-pub struct QuantizedMatmul<'a> {
+pub(crate) struct QuantizedMatmul<'a> {
     pub linear: &'a QuantizedLinear,
     pub with_bias: bool,
 }

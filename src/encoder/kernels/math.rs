@@ -6,7 +6,7 @@
 /// value; outside, erf is ±1 to single precision. Branch-free, so loops
 /// over it vectorise.
 #[inline(always)]
-pub fn erf(x: f32) -> f32 {
+pub(crate) fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
     let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
@@ -28,7 +28,7 @@ pub fn erf(x: f32) -> f32 {
 /// (Cephes' expf) and 2^n put into the exponent bits. Below -87 it returns
 /// about 1e-38 instead of a denormal or zero, which no softmax notices.
 #[inline(always)]
-pub fn exp_nonpositive(x: f32) -> f32 {
+pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // Adding and subtracting 1.5·2^23 rounds to the nearest integer
     // without a rounding instruction the baseline x86-64 lacks.
