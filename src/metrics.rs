@@ -195,7 +195,8 @@ impl Confusion {
     }
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
+/// `a / b`, or 0 when `b` is 0 (an empty class or set).
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 {
         0.0
     } else {

@@ -154,7 +154,7 @@ pub fn resolve_texts(records: &[LabelRecord], articles: &HashMap<String, Article
 }
 
 /// A label file's text; invalid UTF-8 is an error at its line.
-fn read_text(path: &Path) -> Result<String> {
+pub(crate) fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     crate::text::input::decode(&bytes, path, None, false)
 }

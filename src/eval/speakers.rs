@@ -16,7 +16,7 @@ use crate::metrics::bootstrap_accuracy;
 use crate::speaker::{Attribution, NARRATOR};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One quotation with its speaker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,9 +59,7 @@ pub struct SpeakerCase {
 pub fn read_suite(paths: &[PathBuf]) -> Result<Vec<SpeakerCase>> {
     let mut cases = Vec::new();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|e| Error::input(path, None, format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
+        let text = crate::data::labels::read_text(path)?;
         let before = cases.len();
         let mut next: BTreeMap<String, usize> = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
@@ -214,17 +212,13 @@ fn trim_quote(q: &str) -> &str {
 }
 
 fn ratio(k: usize, n: usize) -> f64 {
-    if n == 0 {
-        0.0
-    } else {
-        k as f64 / n as f64
-    }
+    crate::metrics::ratio(k as f64, n as f64)
 }
 
 /// The reports side by side: the totals, then one row per family and per
 /// style, one column per method.
 pub fn markdown(reports: &[SpeakerSuiteReport], files: &[PathBuf]) -> String {
-    let names: Vec<String> = files.iter().map(|p| display(p)).collect();
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let mut s = format!("# Speaker suite: {}\n\n", names.join(", "));
     let header = |first: &str| {
         let cols: String = reports.iter().map(|r| format!(" {} |", r.method)).collect();
@@ -252,10 +246,6 @@ pub fn markdown(reports: &[SpeakerSuiteReport], files: &[PathBuf]) -> String {
         }
     }
     s
-}
-
-fn display(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]

@@ -647,27 +647,26 @@ fn named_appositive(
         return None;
     }
     // Walk back over the office: its words, possessives and determiners.
-    let determiner = is_determiner;
     let mut start = open;
     while start > 0 && open - start < 10 {
         let t = &toks[start - 1];
         let word =
             t.is_word() && !rules::contains(CLAUSE_OPENERS, &t.lower) && !rules::contains(SPEECH_VERBS, &t.lower);
-        if word && (phrase_word(t) || t.lower.ends_with("'s") || determiner(t) || !t.is_capitalised()) {
+        if word && (phrase_word(t) || t.lower.ends_with("'s") || is_determiner(t) || !t.is_capitalised()) {
             start -= 1;
         } else {
             break;
         }
-        if determiner(t) {
+        if is_determiner(t) {
             break;
         }
     }
     // An office is introduced by a possessive or a determiner ("the
     // agency's spokesman", "her grandson"), not a bare clause.
-    if !toks[start..open].iter().any(|t| determiner(t) || t.lower.ends_with("'s")) {
+    if !toks[start..open].iter().any(|t| is_determiner(t) || t.lower.ends_with("'s")) {
         return None;
     }
-    let from = if determiner(&toks[start]) { start + 1 } else { start };
+    let from = if is_determiner(&toks[start]) { start + 1 } else { start };
     let role = role_text(&original[toks[from].start..head.end]);
     Some((Source::Person(name), Some(role), start))
 }
